@@ -1,0 +1,59 @@
+# Two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-8)
+PORT ?= 8000
+SIM_PORT ?= 8100
+export ESCARCELLE_SIM_PORT := $(SIM_PORT)
+export EPICLIC_PORT := $(PORT)
+
+.PHONY: run test test-sqlite test-pg lint format bench install system-deps messages clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser journeys (never a downloaded browser).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "Installing Debian's chromium (browser tests)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py compilemessages_if_needed
+	$(PY) manage.py demo_seed --url http://127.0.0.1:$(PORT)/
+	$(VENV)/bin/honcho start -f Procfile
+
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test-sqlite: install system-deps
+	@echo "=== pytest on SQLite ==="
+	env -u TEST_DATABASE_URL $(PY) -m pytest -m "not postgresql" $(PYTEST_ARGS)
+
+test-pg: install system-deps
+	@echo "=== pytest on PostgreSQL ($${TEST_DATABASE_URL}) ==="
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff, then the whole suite on SQLite; on PostgreSQL too when TEST_DATABASE_URL is set.
+test: lint test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-pg; fi
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf var/test-*

@@ -1,0 +1,108 @@
+"""Products of a shop and the catalogues that offer them for ordering."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shops.models import Shop
+
+
+class Unit(models.TextChoices):
+    PIECE = "piece", _("pièce")
+    KG = "kg", _("kg")
+    G = "g", _("g")
+    L = "l", _("l")
+    CL = "cl", _("cl")
+    ML = "ml", _("ml")
+
+
+VAT_RATES = [Decimal("0"), Decimal("2.1"), Decimal("5.5"), Decimal("10"), Decimal("20")]
+VAT_CHOICES = [(rate, f"{rate} %".replace(".", ",")) for rate in VAT_RATES]
+
+
+class StockSource(models.TextChoices):
+    MANUAL = "manual", _("géré à la main")
+    ESCARCELLE = "escarcelle", _("Escarcelle")
+
+
+class Product(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    name = models.CharField(_("nom"), max_length=255)
+    ref = models.CharField(_("référence"), max_length=64, blank=True)
+    barcode = models.CharField(_("code-barres (EAN)"), max_length=14, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    category = models.CharField(_("catégorie"), max_length=100, blank=True)
+    unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices, default=Unit.PIECE)
+    unit_quantity = models.DecimalField(
+        _("quantité par unité"), max_digits=10, decimal_places=3, default=Decimal("1")
+    )
+    price = models.DecimalField(
+        _("prix en rayon TTC (€)"),
+        max_digits=10,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    vat_rate = models.DecimalField(
+        _("taux de TVA (%)"), max_digits=4, decimal_places=2, default=Decimal("5.5")
+    )
+    photo = models.ImageField(_("photo"), upload_to="products/%Y/%m/", blank=True)
+    active = models.BooleanField(_("actif"), default=True)
+    stock_source = models.CharField(
+        _("origine du stock"),
+        max_length=20,
+        choices=StockSource.choices,
+        default=StockSource.MANUAL,
+    )
+    # Hand-managed stock (stock_source=manual). Escarcelle's figures live in the escarcelle app.
+    stock = models.DecimalField(_("stock"), max_digits=12, decimal_places=3, default=Decimal("0"))
+    # Binding to the Escarcelle product this one was imported from.
+    escarcelle_id = models.CharField(max_length=64, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("produit")
+        verbose_name_plural = _("produits")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "escarcelle_id"],
+                condition=models.Q(escarcelle_id__isnull=False),
+                name="product_unique_escarcelle_id_per_shop",
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "ref"],
+                condition=~models.Q(ref=""),
+                name="product_unique_ref_per_shop",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "name"], name="product_shop_name"),
+            models.Index(fields=["shop", "barcode"], name="product_shop_barcode"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Catalogue(models.Model):
+    """A named set of products offered for ordering; a product in no catalogue can't be ordered."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="catalogues")
+    name = models.CharField(_("nom"), max_length=200)
+    starts_on = models.DateField(_("début"), null=True, blank=True)
+    ends_on = models.DateField(_("fin"), null=True, blank=True)
+    products = models.ManyToManyField(Product, related_name="catalogues", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("catalogue")
+        verbose_name_plural = _("catalogues")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

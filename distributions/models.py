@@ -1,0 +1,129 @@
+"""Distributions (pick-up sessions), beneficiaries' orders and their lines."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Catalogue, Product
+from shops.models import Membership, Shop
+
+
+class DistributionState(models.TextChoices):
+    UPCOMING = "upcoming", _("à venir")
+    OPEN = "open", _("commandes ouvertes")
+    CLOSED = "closed", _("commandes fermées")
+    VALIDATED = "validated", _("validée")
+
+
+class Distribution(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="distributions")
+    starts_at = models.DateTimeField(_("date et heure"))
+    ends_at = models.DateTimeField(_("fin"), null=True, blank=True)
+    place = models.CharField(_("lieu"), max_length=255, blank=True)
+    orders_open_at = models.DateTimeField(_("ouverture des commandes"))
+    orders_close_at = models.DateTimeField(_("fermeture des commandes"))
+    catalogues = models.ManyToManyField(Catalogue, related_name="distributions", blank=True)
+    validated_at = models.DateTimeField(_("validée le"), null=True, blank=True)
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("distribution")
+        verbose_name_plural = _("distributions")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(orders_close_at__gt=models.F("orders_open_at")),
+                name="distribution_orders_close_after_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.starts_at):%d/%m/%Y %H:%M} {self.place}".strip()
+
+    def state_at(self, now: object | None = None) -> str:
+        now = now or timezone.now()
+        if self.validated_at is not None:
+            return DistributionState.VALIDATED
+        if now < self.orders_open_at:
+            return DistributionState.UPCOMING
+        if now < self.orders_close_at:
+            return DistributionState.OPEN
+        return DistributionState.CLOSED
+
+    @property
+    def state(self) -> str:
+        return self.state_at()
+
+    def get_state_display(self) -> str:
+        return DistributionState(self.state).label
+
+
+class OrderStatus(models.TextChoices):
+    CONFIRMED = "confirmed", _("confirmée")
+    CANCELLED = "cancelled", _("annulée")
+    DELIVERED = "delivered", _("livrée")
+
+
+class Order(models.Model):
+    """One beneficiary's order for one distribution."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
+    distribution = models.ForeignKey(Distribution, on_delete=models.PROTECT, related_name="orders")
+    membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="orders")
+    status = models.CharField(
+        _("état"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
+    )
+    # The participation rate (% of the shelf price paid) at the time of the order.
+    participation_rate = models.DecimalField(max_digits=5, decimal_places=2, default=Decimal("100"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("commande")
+        verbose_name_plural = _("commandes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["distribution", "membership"], name="order_unique_per_distribution"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    quantity = models.DecimalField(_("quantité"), max_digits=10, decimal_places=3)
+    # Frozen at order time: shelf price, rate, and the unit price charged (rounded once).
+    shelf_price = models.DecimalField(max_digits=10, decimal_places=2)
+    participation_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    unit_price = models.DecimalField(_("prix payé"), max_digits=10, decimal_places=2)
+    # Set by the manager before validation (None: delivered as ordered; 0: missing).
+    delivered_quantity = models.DecimalField(
+        _("quantité livrée"), max_digits=10, decimal_places=3, null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("ligne de commande")
+        verbose_name_plural = _("lignes de commande")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "product"], name="orderline_unique_product"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orderline_qty_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product_id}"
+
+    @property
+    def effective_quantity(self) -> Decimal:
+        return self.quantity if self.delivered_quantity is None else self.delivered_quantity

@@ -1,0 +1,44 @@
+"""Load the demo data on first run, then print how to sign in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from shops.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
+from shops.models import Shop
+
+
+class Command(BaseCommand):
+    help = "Crée les données de démonstration au premier lancement et affiche les accès."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+
+    def handle(self, *args, url: str, **options) -> None:
+        if not Shop.objects.filter(slug=DEMO_SLUG).exists():
+            with transaction.atomic():
+                seed_demo()
+            self.stdout.write("Données de démonstration créées.")
+        key_file = Path(settings.VAR_DIR) / "escarcelle-demo-key.txt"
+        key = key_file.read_text().strip() if key_file.exists() else "(pas encore créée)"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    "=" * 64,
+                    f"  Epiclic : {url}",
+                    f"  Gestionnaire : gestionnaire@demo.epiclic.fr / {DEMO_PASSWORD}",
+                    "  Bénéficiaires : camille@demo.epiclic.fr, yanis@demo.epiclic.fr",
+                    f"      (même mot de passe : {DEMO_PASSWORD})",
+                    f"  Clé Escarcelle de démo : {key}",
+                    "  (à coller dans Paramètres → Synchro Escarcelle)",
+                    "  Ctrl-C arrête tout.",
+                    "=" * 64,
+                    "",
+                ]
+            )
+        )

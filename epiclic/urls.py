@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from shops import views as shop_views
+
+# Fixed paths first; any other first segment is a shop slug (shops.models.RESERVED_SLUGS).
+urlpatterns = [
+    path("", shop_views.home, name="home"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("compte/connexion/", auth_views.LoginView.as_view(), name="login"),
+    path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "compte/mot-de-passe/oublie/",
+        auth_views.PasswordResetView.as_view(),
+        name="password_reset",
+    ),
+    path(
+        "compte/mot-de-passe/envoye/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "compte/mot-de-passe/nouveau/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "compte/mot-de-passe/change/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("<slug:shop_slug>/", include("shops.urls")),
+    path("<slug:shop_slug>/", include("catalog.urls")),
+    path("<slug:shop_slug>/", include("distributions.urls")),
+    path("<slug:shop_slug>/", include("escarcelle.urls")),
+]

@@ -1,0 +1,78 @@
+"""The one place where a request is tied to a shop and a role.
+
+Every shop page is under ``/<shop_slug>/``. A view decorated with ``shop_view`` gets
+``request.shop`` and ``request.membership``; objects of the shop are then loaded with
+``access_*`` helpers that filter on that shop. A shop the user does not belong to answers
+404 (we do not reveal that it exists); the wrong role answers 403.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from shops.models import Membership, Role, Shop
+
+M = TypeVar("M", bound=Model)
+
+
+def access_shop(request: HttpRequest, shop_slug: str, *, role: str | None) -> Membership:
+    """The user's membership of the shop, checked for ``role`` (None: any member).
+
+    Superusers act as managers of any shop (support and administration).
+    """
+    user = request.user
+    if not user.is_authenticated:
+        raise Http404
+    membership = (
+        Membership.objects.select_related("shop").filter(user=user, shop__slug=shop_slug).first()
+    )
+    if membership is None:
+        if not user.is_superuser:
+            raise Http404
+        shop = get_object_or_404(Shop, slug=shop_slug)
+        membership = Membership(user=user, shop=shop, role=Role.MANAGER)
+    if role is not None and membership.role != role:
+        raise PermissionDenied
+    return membership
+
+
+def shop_view(role: str | None = Role.MANAGER) -> Callable:
+    """Decorator for every view under ``/<shop_slug>/``: sign-in, shop and role checks."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, shop_slug: str, *args: Any, **kwargs: Any):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = access_shop(request, shop_slug, role=role)
+            request.shop = membership.shop
+            request.membership = membership
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+manager_view = shop_view(Role.MANAGER)
+beneficiary_view = shop_view(Role.BENEFICIARY)
+member_view = shop_view(None)
+
+
+def access_object(shop: Shop, queryset: QuerySet[M] | type[M], **lookup: Any) -> M:
+    """Load one object of ``shop`` or answer 404. The model must have a ``shop`` field."""
+    if isinstance(queryset, type):
+        queryset = queryset._default_manager.all()
+    return get_object_or_404(queryset, shop=shop, **lookup)
+
+
+def access_membership(shop: Shop, pk: int) -> Membership:
+    return access_object(shop, Membership.objects.select_related("user"), pk=pk)

@@ -1,0 +1,116 @@
+"""The tenant (Shop), who belongs to it (Membership) and the beneficiary profile."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# First URL segments used by the site itself: a shop cannot take them as its slug.
+RESERVED_SLUGS = frozenset({"admin", "i18n", "compte", "static", "media", "api"})
+
+
+def validate_shop_slug(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("Cet identifiant est réservé, choisissez-en un autre."))
+
+
+class Shop(models.Model):
+    name = models.CharField(_("nom"), max_length=200)
+    slug = models.SlugField(
+        _("identifiant d'adresse"), max_length=60, unique=True, validators=[validate_shop_slug]
+    )
+    address = models.TextField(_("adresse"), blank=True)
+    contact_email = models.EmailField(_("e-mail de contact"), blank=True)
+    timezone = models.CharField(_("fuseau horaire"), max_length=64, default="Europe/Paris")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("épicerie")
+        verbose_name_plural = _("épiceries")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", _("gestionnaire")
+    BENEFICIARY = "beneficiary", _("bénéficiaire")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membre")
+        verbose_name_plural = _("membres")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "shop"], name="membership_unique_user_shop")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.shop} ({self.get_role_display()})"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == Role.MANAGER
+
+
+class BeneficiaryProfile(models.Model):
+    """What a beneficiary is entitled to. A member without a profile pays 100 %."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="beneficiaries")
+    membership = models.OneToOneField(
+        Membership, on_delete=models.CASCADE, related_name="beneficiary"
+    )
+    card_number = models.CharField(_("numéro de carte"), max_length=64, blank=True)
+    household_size = models.PositiveSmallIntegerField(_("taille du foyer"), default=1)
+    participation_rate = models.DecimalField(
+        _("taux de participation (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("100"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        help_text=_("Part du prix en rayon payée par le bénéficiaire."),
+    )
+    monthly_budget = models.DecimalField(
+        _("budget mensuel (€)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    access_valid_until = models.DateField(_("accès valable jusqu'au"), null=True, blank=True)
+    active = models.BooleanField(_("actif"), default=True)
+    # Binding to the Escarcelle beneficiary this profile was imported from.
+    escarcelle_id = models.CharField(max_length=64, null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("bénéficiaire")
+        verbose_name_plural = _("bénéficiaires")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "escarcelle_id"],
+                condition=models.Q(escarcelle_id__isnull=False),
+                name="beneficiary_unique_escarcelle_id_per_shop",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(participation_rate__gte=0, participation_rate__lte=100),
+                name="beneficiary_participation_rate_0_100",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.membership.user)
+
+    def access_expired(self, today: object | None = None) -> bool:
+        today = today or timezone.localdate()
+        return self.access_valid_until is not None and self.access_valid_until < today

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from epiclic.placeholders import placeholder
+from shops.access import manager_view, member_view
+from shops.models import Membership, Role, Shop
+
+
+def shop_home_url(membership: Membership) -> str:
+    from django.urls import reverse
+
+    name = "catalog:products" if membership.role == Role.MANAGER else "distributions:order"
+    return reverse(name, kwargs={"shop_slug": membership.shop.slug})
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """After sign-in: straight to the only shop, or a picker when there are several."""
+    memberships = list(
+        Membership.objects.filter(user=request.user).select_related("shop").order_by("shop__name")
+    )
+    if len(memberships) == 1:
+        return redirect(shop_home_url(memberships[0]))
+    shops_for_superuser = []
+    if request.user.is_superuser:
+        shops_for_superuser = Shop.objects.exclude(
+            pk__in=[m.shop_id for m in memberships]
+        ).order_by("name")
+    return render(
+        request,
+        "shops/picker.html",
+        {"memberships": memberships, "shops_for_superuser": shops_for_superuser},
+    )
+
+
+@member_view
+def shop_home(request: HttpRequest) -> HttpResponse:
+    return redirect(shop_home_url(request.membership))
+
+
+@manager_view
+def settings_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "shops/settings.html", {})
+
+
+@manager_view
+def beneficiary_list(request: HttpRequest) -> HttpResponse:
+    return placeholder(
+        request,
+        _("Bénéficiaires"),
+        _(
+            "Ici apparaîtront les bénéficiaires de votre épicerie : leur taux de "
+            "participation, leur budget et la date de fin de leur accès."
+        ),
+    )
