@@ -26,3 +26,27 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         _("Synchro Escarcelle"),
         _("Ici vous pourrez enregistrer votre clé Escarcelle et suivre les synchronisations."),
     )
+
+
+@manager_view
+def import_products(request: HttpRequest) -> HttpResponse:
+    return placeholder(
+        request,
+        _("Import Escarcelle"),
+        _(
+            "Epiclic ira chercher votre liste de produits sur Escarcelle "
+            "et vous proposera de les importer."
+        ),
+    )
+
+
+@manager_view
+def import_beneficiaries(request: HttpRequest) -> HttpResponse:
+    return placeholder(
+        request,
+        _("Import des bénéficiaires Escarcelle"),
+        _(
+            "Epiclic ira chercher vos bénéficiaires sur Escarcelle "
+            "et vous proposera de les importer."
+        ),
+    )
