@@ -13,6 +13,8 @@ from epiclic.settings import DATABASES
 _test_url = os.environ.get("TEST_DATABASE_URL")
 if _test_url:
     DATABASES["default"] = dj_database_url.parse(_test_url)
+    # One test database per run, so that parallel runs on one server do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_epiclic_{os.getpid()}"}
 else:
     # A file, not :memory:, so that threads and subprocesses of a test can share it.
     DATABASES["default"] = {
