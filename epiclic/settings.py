@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "catalog",
     "distributions",
     "escarcelle",
+    "escarcelle.stock",
+    "escarcelle.sales",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SalesConfig(AppConfig):
+    name = "escarcelle.sales"
+    label = "escarcelle_sales"
+    verbose_name = _("Ventes envoyées à Escarcelle")

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class StockConfig(AppConfig):
+    name = "escarcelle.stock"
+    label = "escarcelle_stock"
+    verbose_name = _("Stocks Escarcelle")

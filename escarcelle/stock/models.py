@@ -1,0 +1,3 @@
+"""Stock read from Escarcelle (the hourly sync)."""
+
+from __future__ import annotations
