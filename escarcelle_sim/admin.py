@@ -1,0 +1,191 @@
+"""Emulator-only admin API under `/admin/api/` (X-Admin-Token). Not part of the contract."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from . import accounts, catalog
+from .db import Database, internal_id
+from .faults import FaultConfig
+from .problems import Problem
+from .schemas import MoneyIn, Unit
+from .seed import seed_account
+
+
+def require_admin(request: Request, x_admin_token: Annotated[str, Header()] = "") -> None:
+    if not secrets.compare_digest(x_admin_token, request.app.state.admin_token):
+        raise Problem(401, "unauthorized", "Missing or wrong X-Admin-Token.")
+
+
+router = APIRouter(prefix="/admin/api", dependencies=[Depends(require_admin)])
+
+
+def _db(request: Request) -> Database:
+    return request.app.state.db
+
+
+DB = Annotated[Database, Depends(_db)]
+
+
+def _account(db: Database, account_id: str) -> int:
+    row = accounts.account_get(db.conn(), account_id)
+    if row is None:
+        raise Problem(404, "not_found", f"Account {account_id!r} does not exist.")
+    return row["id"]
+
+
+class SeedIn(BaseModel):
+    products: int = Field(default=60, ge=0, le=100_000)
+    beneficiaries: int = Field(default=20, ge=0, le=100_000)
+    seed: int = 1
+
+
+class AccountIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    seed: SeedIn | None = None
+
+
+class ProductIn(BaseModel):
+    ref: str | None = None
+    barcode: str | None = None
+    name: str | None = None
+    description: str | None = None
+    category: str | None = None
+    unit: Unit | None = None
+    unit_quantity: str | None = None
+    price: MoneyIn | None = None
+    vat_rate: str | None = None
+    active: bool | None = None
+
+
+class BeneficiaryIn(BaseModel):
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    card_number: str | None = None
+    household_size: int | None = None
+    participation_rate: str | None = None
+    monthly_budget: str | None = None
+    access_valid_until: str | None = None
+    active: bool | None = None
+
+
+class MovementIn(BaseModel):
+    product_id: str
+    reason: Literal["in_shop_sale", "restock", "adjustment"]
+    quantity: Decimal = Field(ge=-100_000, le=100_000, decimal_places=3)
+
+
+class RateLimitIn(BaseModel):
+    per_minute: int | None = Field(default=None, ge=1)
+
+
+@router.post("/accounts", status_code=201)
+def account_create(db: DB, body: AccountIn) -> Any:
+    account_pid, api_key = accounts.account_create(db, name=body.name)
+    if body.seed is not None:
+        seed_account(db, account=internal_id("account", account_pid) or 0, **body.seed.model_dump())
+    return {"id": account_pid, "name": body.name, "api_key": api_key}
+
+
+@router.get("/accounts")
+def account_list(db: DB) -> Any:
+    return accounts.account_list(db)
+
+
+@router.post("/accounts/{account_id}/keys/rotate")
+def key_rotate(db: DB, account_id: str) -> Any:
+    return {"api_key": accounts.key_rotate(db, account=_account(db, account_id))}
+
+
+@router.post("/accounts/{account_id}/keys/revoke")
+def keys_revoke(db: DB, account_id: str) -> Any:
+    return {"revoked": accounts.keys_revoke(db, account=_account(db, account_id))}
+
+
+@router.post("/accounts/{account_id}/seed")
+def seed(db: DB, account_id: str, body: SeedIn) -> Any:
+    return seed_account(db, account=_account(db, account_id), **body.model_dump())
+
+
+@router.post("/accounts/{account_id}/products", status_code=201)
+def product_create(db: DB, account_id: str, body: ProductIn) -> Any:
+    fields = body.model_dump(exclude_none=True)
+    if "name" not in fields or "price" not in fields:
+        raise Problem(422, "validation_error", "A new product needs a name and a price.")
+    return catalog.product_create(db, account=_account(db, account_id), fields=fields)
+
+
+@router.patch("/accounts/{account_id}/products/{product_id}")
+def product_update(db: DB, account_id: str, product_id: str, body: ProductIn) -> Any:
+    fields = body.model_dump(exclude_unset=True)
+    return catalog.product_update(
+        db, account=_account(db, account_id), product_pid=product_id, fields=fields
+    )
+
+
+@router.post("/accounts/{account_id}/products/{product_id}/archive")
+def product_archive(db: DB, account_id: str, product_id: str) -> Any:
+    return catalog.product_update(
+        db, account=_account(db, account_id), product_pid=product_id, fields={"active": False}
+    )
+
+
+@router.patch("/accounts/{account_id}/beneficiaries/{beneficiary_id}")
+def beneficiary_update(db: DB, account_id: str, beneficiary_id: str, body: BeneficiaryIn) -> Any:
+    return catalog.beneficiary_update(
+        db,
+        account=_account(db, account_id),
+        beneficiary_pid=beneficiary_id,
+        fields=body.model_dump(exclude_unset=True),
+    )
+
+
+@router.post("/accounts/{account_id}/movements", status_code=201)
+def movement(db: DB, account_id: str, body: MovementIn) -> Any:
+    return catalog.movement_record(
+        db,
+        account=_account(db, account_id),
+        product_pid=body.product_id,
+        reason=body.reason,
+        quantity=body.quantity,
+    )
+
+
+@router.put("/accounts/{account_id}/faults")
+def faults_set(db: DB, account_id: str, body: FaultConfig) -> Any:
+    config = body.stored()
+    accounts.faults_set(db, scope=str(_account(db, account_id)), config=config)
+    return JSONResponse(config)
+
+
+@router.delete("/accounts/{account_id}/faults", status_code=204)
+def faults_clear(db: DB, account_id: str) -> Response:
+    accounts.faults_set(db, scope=str(_account(db, account_id)), config=None)
+    return Response(status_code=204)
+
+
+@router.put("/faults")
+def global_faults_set(db: DB, body: FaultConfig) -> Any:
+    config = body.stored()
+    accounts.faults_set(db, scope="global", config=config)
+    return JSONResponse(config)
+
+
+@router.delete("/faults", status_code=204)
+def global_faults_clear(db: DB) -> Response:
+    accounts.faults_set(db, scope="global", config=None)
+    return Response(status_code=204)
+
+
+@router.put("/accounts/{account_id}/rate-limit")
+def rate_limit(db: DB, account_id: str, body: RateLimitIn) -> Any:
+    accounts.rate_limit_set(db, account=_account(db, account_id), per_minute=body.per_minute)
+    return {"per_minute": body.per_minute}

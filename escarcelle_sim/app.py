@@ -1,0 +1,77 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from . import admin, api, ui
+from .db import Database
+from .faults import Gate
+from .problems import Problem, from_exception, problem_response
+from .schemas import Health
+
+logger = logging.getLogger("escarcelle_sim")
+DEFAULT_ADMIN_TOKEN = "dev-admin-token"
+DEFAULT_RATE_LIMIT = 1200
+
+
+def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+
+
+def create_app(
+    db_path: str,
+    admin_token: str | None = None,
+    *,
+    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT,
+) -> FastAPI:
+    app = FastAPI(
+        title="Escarcelle API",
+        version="1.0.0",
+        description="Escarcelle's public API (served by the Epiclic emulator). "
+        "See docs/escarcelle-api.md.",
+    )
+    app.state.db = Database(db_path)
+    app.state.admin_token = (
+        admin_token or os.environ.get("ESCARCELLE_SIM_ADMIN_TOKEN") or DEFAULT_ADMIN_TOKEN
+    )
+
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, exc: Problem) -> Response:
+        return from_exception(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
+        return problem_response(
+            422, "validation_error", "The request is not valid.", errors=_errors(exc)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "server_error")
+        return problem_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def on_crash(request: Request, exc: Exception) -> Response:
+        logger.exception("Unexpected error")
+        return problem_response(500, "server_error", "Unexpected server error.")
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    app.include_router(api.router)
+    app.include_router(admin.router, include_in_schema=False)
+    app.include_router(ui.router, include_in_schema=False)
+    app.add_middleware(Gate, db=app.state.db, default_rate_limit=rate_limit_per_minute)
+    return app

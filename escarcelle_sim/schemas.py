@@ -1,0 +1,157 @@
+"""Pydantic wire models of the public API (they also produce the OpenAPI document)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+Unit = Literal["piece", "kg", "g", "l", "cl", "ml"]
+Reason = Literal["sale", "in_shop_sale", "restock", "adjustment", "initial"]
+
+DecimalStr = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["2.99"])]
+# Loose on purpose: the sale service checks quantities and answers `invalid_quantity`.
+QuantityIn = Annotated[str, Field(min_length=1, max_length=32, examples=["1.500"])]
+MoneyIn = Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,4})?$", examples=["2.99"])]
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[dict[str, Any]] | None = None
+
+
+class Account(BaseModel):
+    id: str
+    name: str
+
+
+class Product(BaseModel):
+    id: str
+    ref: str | None
+    barcode: str | None
+    name: str
+    description: str
+    category: str
+    unit: Unit
+    unit_quantity: DecimalStr
+    price: DecimalStr
+    vat_rate: DecimalStr
+    active: bool
+    updated_at: AwareDatetime
+
+
+class ProductPage(BaseModel):
+    data: list[Product]
+    next_cursor: str | None
+
+
+class StockRow(BaseModel):
+    product_id: str
+    quantity: DecimalStr
+    sequence: int
+
+
+class StockPage(BaseModel):
+    data: list[StockRow]
+    next_cursor: str | None
+    sequence: int
+
+
+class StockChange(BaseModel):
+    product_id: str
+    quantity: DecimalStr
+    delta: DecimalStr
+    sequence: int
+    reason: Reason
+
+
+class StockChangePage(BaseModel):
+    data: list[StockChange]
+    next_cursor: str | None
+    sequence: int
+
+
+class Beneficiary(BaseModel):
+    id: str
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str
+    card_number: str
+    household_size: int
+    participation_rate: DecimalStr
+    monthly_budget: DecimalStr | None
+    access_valid_until: dt.date | None
+    active: bool
+    updated_at: AwareDatetime
+
+
+class BeneficiaryPage(BaseModel):
+    data: list[Beneficiary]
+    next_cursor: str | None
+
+
+class SaleLineIn(BaseModel):
+    product_id: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: QuantityIn
+    unit_price: MoneyIn
+    shelf_price: MoneyIn
+
+
+class SaleIn(BaseModel):
+    external_ref: Annotated[str, Field(min_length=1, max_length=100)]
+    date: AwareDatetime
+    beneficiary_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=200)]
+
+
+class BatchSaleIn(SaleIn):
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=255)]
+
+
+class BatchIn(BaseModel):
+    sales: Annotated[list[BatchSaleIn], Field(min_length=1, max_length=500)]
+
+
+class SaleLine(BaseModel):
+    product_id: str
+    quantity: DecimalStr
+    unit_price: DecimalStr
+    shelf_price: DecimalStr
+    sequence: int
+
+
+class Sale(BaseModel):
+    id: str
+    external_ref: str
+    date: AwareDatetime
+    beneficiary_id: str | None
+    sequence: int
+    created_at: AwareDatetime
+    lines: list[SaleLine]
+
+
+class SalePage(BaseModel):
+    data: list[Sale]
+    next_cursor: str | None
+
+
+class BatchResult(BaseModel):
+    idempotency_key: str
+    status: int
+    replayed: bool
+    sale: Sale | None
+    problem: Problem | None
+
+
+class BatchOut(BaseModel):
+    results: list[BatchResult]
+
+
+class Health(BaseModel):
+    status: str
