@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from shops.models import Shop
@@ -50,6 +53,8 @@ class Product(models.Model):
         _("taux de TVA (%)"), max_digits=4, decimal_places=2, default=Decimal("5.5")
     )
     photo = models.ImageField(_("photo"), upload_to="products/%Y/%m/", blank=True)
+    # Small copy of the photo for lists; written together with ``photo`` (catalog.photos).
+    thumbnail = models.ImageField(_("miniature"), upload_to="products/%Y/%m/", blank=True)
     active = models.BooleanField(_("actif"), default=True)
     stock_source = models.CharField(
         _("origine du stock"),
@@ -83,10 +88,15 @@ class Product(models.Model):
         indexes = [
             models.Index(fields=["shop", "name"], name="product_shop_name"),
             models.Index(fields=["shop", "barcode"], name="product_shop_barcode"),
+            models.Index(fields=["shop", "active", "name"], name="product_shop_active_name"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_bound_to_escarcelle(self) -> bool:
+        return bool(self.escarcelle_id)
 
 
 class Catalogue(models.Model):
@@ -106,3 +116,56 @@ class Catalogue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def is_current(self, today: datetime.date | None = None) -> bool:
+        """Within its active period (an open bound means no limit on that side)."""
+        today = today or timezone.localdate()
+        if self.starts_on and today < self.starts_on:
+            return False
+        return not (self.ends_on and today > self.ends_on)
+
+
+class CsvImportPlan(models.Model):
+    """A parsed and diffed CSV import, stored between the preview and the confirmation.
+
+    The confirmation applies ``rows`` as they were previewed; nothing is read again from the
+    file. ``checksum`` guards the stored rows against any change after the preview.
+    """
+
+    LIFETIME = datetime.timedelta(hours=1)
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="csv_import_plans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rows = models.JSONField(default=list)
+    file_errors = models.JSONField(default=list)
+    warnings = models.JSONField(default=list)
+    checksum = models.CharField(max_length=64)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import CSV")
+        verbose_name_plural = _("imports CSV")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def expires_at(self) -> datetime.datetime:
+        return self.created_at + self.LIFETIME
+
+    def is_expired(self, now: datetime.datetime | None = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
+
+    def counts(self) -> dict[str, int]:
+        counts = {"new": 0, "changed": 0, "unchanged": 0, "error": 0}
+        for row in self.rows:
+            counts[row["status"]] += 1
+        return counts
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.file_errors) or any(row["status"] == "error" for row in self.rows)

@@ -1,0 +1,196 @@
+"""Forms of the manager's product and catalogue pages (French labels)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from catalog import photos
+from catalog.models import VAT_CHOICES, Catalogue, Product, StockSource
+from catalog.selectors import ProductFilters
+from catalog.validators import match_vat_rate, parse_decimal, validate_ean
+from shops.models import Shop
+
+
+class FrenchDecimalField(forms.DecimalField):
+    """Accepts ``2,99`` as well as ``2.99`` (and spaces, € or % around the number)."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal"})
+
+    def to_python(self, value: object) -> Decimal | None:
+        if isinstance(value, str) and value.strip():
+            try:
+                value = str(parse_decimal(value))
+            except ValueError as exc:
+                raise ValidationError(
+                    _("Saisissez un nombre, par exemple 2,99."), code="invalid"
+                ) from exc
+        return super().to_python(value)
+
+
+class ProductForm(forms.ModelForm):
+    price = FrenchDecimalField(
+        label=_("Prix en rayon TTC (€)"), min_value=Decimal("0"), max_digits=10, decimal_places=2
+    )
+    unit_quantity = FrenchDecimalField(
+        label=_("Quantité par unité"),
+        min_value=Decimal("0.001"),
+        max_digits=10,
+        decimal_places=3,
+        initial=Decimal("1"),
+    )
+    stock = FrenchDecimalField(
+        label=_("Stock (géré à la main)"),
+        min_value=Decimal("0"),
+        max_digits=12,
+        decimal_places=3,
+        initial=Decimal("0"),
+    )
+    vat_rate = forms.TypedChoiceField(
+        label=_("Taux de TVA"),
+        choices=[(str(rate), label) for rate, label in VAT_CHOICES],
+        coerce=Decimal,
+        initial="5.5",
+    )
+    new_photo = forms.FileField(
+        label=_("Photo"),
+        required=False,
+        help_text=_("JPEG, PNG ou WebP, 8 Mo au maximum ; elle est redimensionnée à 800 px."),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*"}),
+    )
+    remove_photo = forms.BooleanField(label=_("Retirer la photo"), required=False)
+
+    class Meta:
+        model = Product
+        fields = [
+            "name",
+            "ref",
+            "barcode",
+            "category",
+            "description",
+            "unit",
+            "unit_quantity",
+            "price",
+            "vat_rate",
+            "stock_source",
+            "stock",
+        ]
+        labels = {
+            "name": _("Nom"),
+            "ref": _("Référence"),
+            "barcode": _("Code-barres (EAN)"),
+            "category": _("Catégorie"),
+            "description": _("Description"),
+            "unit": _("Unité"),
+            "stock_source": _("Origine du stock"),
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: object, shop: Shop, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.shop = shop
+        self.instance.shop = shop
+        self.processed_photo: tuple[bytes, bytes] | None = None
+        if self.instance.pk:
+            rate = match_vat_rate(self.instance.vat_rate)
+            self.initial["vat_rate"] = str(rate if rate is not None else self.instance.vat_rate)
+        if not self.instance.escarcelle_id:
+            # Only the Escarcelle import binds a product to Escarcelle stock.
+            self.fields["stock_source"].choices = [
+                (StockSource.MANUAL.value, StockSource.MANUAL.label)
+            ]
+
+    def clean_barcode(self) -> str:
+        barcode = self.cleaned_data["barcode"].strip().replace(" ", "")
+        validate_ean(barcode)
+        return barcode
+
+    def clean_ref(self) -> str:
+        ref = self.cleaned_data["ref"].strip()
+        if (
+            ref
+            and Product.objects.filter(shop=self.shop, ref=ref)
+            .exclude(pk=self.instance.pk)
+            .exists()
+        ):
+            raise ValidationError(_("Un autre produit de l'épicerie a déjà cette référence."))
+        return ref
+
+    def clean_new_photo(self) -> object:
+        upload = self.cleaned_data.get("new_photo")
+        if upload:
+            self.processed_photo = photos.process_photo(upload)
+        return upload
+
+
+class ProductFilterForm(forms.Form):
+    q = forms.CharField(label=_("Rechercher"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("État"),
+        required=False,
+        choices=[("all", _("Tous")), ("active", _("Actifs")), ("inactive", _("Inactifs"))],
+    )
+    catalogue = forms.ChoiceField(
+        label=_("Catalogue"),
+        required=False,
+        choices=[
+            ("", _("Tous")),
+            ("in", _("Dans un catalogue")),
+            ("out", _("Pas encore dans un catalogue")),
+        ],
+    )
+    photo = forms.ChoiceField(
+        label=_("Photo"), required=False, choices=[("", _("Toutes")), ("without", _("Sans photo"))]
+    )
+    source = forms.ChoiceField(
+        label=_("Stock"),
+        required=False,
+        choices=[("", _("Tous")), ("manual", _("Géré à la main")), ("escarcelle", _("Escarcelle"))],
+    )
+    sort = forms.ChoiceField(
+        label=_("Tri"),
+        required=False,
+        choices=[("name", _("Nom (A → Z)")), ("-name", _("Nom (Z → A)"))],
+    )
+
+    def filters(self) -> ProductFilters:
+        if not self.is_valid():
+            return ProductFilters()
+        data = {k: v for k, v in self.cleaned_data.items() if v}
+        return ProductFilters(**data)
+
+
+class CatalogueForm(forms.ModelForm):
+    class Meta:
+        model = Catalogue
+        fields = ["name", "starts_on", "ends_on"]
+        labels = {"name": _("Nom"), "starts_on": _("Début"), "ends_on": _("Fin")}
+        help_texts = {
+            "starts_on": _("Laissez vide pour un catalogue sans date de début."),
+            "ends_on": _("Laissez vide pour un catalogue sans date de fin."),
+        }
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def clean(self) -> dict:
+        data = super().clean()
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", _("La fin doit être après le début."))
+        return data
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Fichier CSV"),
+        help_text=_(
+            "Séparateur point-virgule ou virgule, UTF-8 ou Windows-1252, 5 Mo au maximum. "
+            "Colonnes obligatoires : ref, nom, prix_ttc."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )

@@ -1,0 +1,1 @@
+"""Manager pages of the catalog app: products, photos, CSV import/export, catalogues."""

@@ -1,0 +1,114 @@
+"""Catalogues: list, create / edit, and the deliberate adding and removing of products."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from catalog import selectors, services
+from catalog.forms import CatalogueForm, ProductFilterForm
+from catalog.models import Catalogue
+from shops.access import access_object, manager_view
+
+PAGE_SIZE = 50
+
+
+def _ids(request: HttpRequest) -> list[int]:
+    return [int(v) for v in request.POST.getlist("product") if v.isdigit()]
+
+
+@manager_view
+def catalogue_list(request: HttpRequest) -> HttpResponse:
+    catalogues = selectors.catalogue_list(request.shop)
+    return render(request, "catalog/catalogue_list.html", {"catalogues": catalogues})
+
+
+@manager_view
+def catalogue_create(request: HttpRequest) -> HttpResponse:
+    form = CatalogueForm(request.POST or None, instance=Catalogue(shop=request.shop))
+    if request.method == "POST" and form.is_valid():
+        catalogue = form.save()
+        messages.success(
+            request,
+            _("Catalogue « %(name)s » créé. Ajoutez-y maintenant des produits.")
+            % {"name": catalogue.name},
+        )
+        return redirect("catalog:catalogue_add", shop_slug=request.shop.slug, pk=catalogue.pk)
+    return render(request, "catalog/catalogue_form.html", {"form": form, "catalogue": None})
+
+
+@manager_view
+def catalogue_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    catalogue = access_object(request.shop, Catalogue, pk=pk)
+    form = CatalogueForm(request.POST or None, instance=catalogue)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Catalogue enregistré."))
+        return redirect("catalog:catalogue", shop_slug=request.shop.slug, pk=pk)
+    return render(request, "catalog/catalogue_form.html", {"form": form, "catalogue": catalogue})
+
+
+@manager_view
+def catalogue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    catalogue = access_object(request.shop, Catalogue, pk=pk)
+    q = request.GET.get("q", "").strip()
+    qs = selectors.catalogue_products(catalogue, q)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "catalogue": catalogue,
+        "page": page,
+        "q": q,
+        "query": urlencode({"q": q}) if q else "",
+        "total": catalogue.products.count(),
+    }
+    return render(request, "catalog/catalogue_detail.html", context)
+
+
+@manager_view
+def catalogue_add(request: HttpRequest, pk: int) -> HttpResponse:
+    catalogue = access_object(request.shop, Catalogue, pk=pk)
+    if request.method == "POST":
+        added = services.catalogue_add_products(catalogue=catalogue, product_ids=_ids(request))
+        messages.success(
+            request,
+            ngettext(
+                "%(n)s produit ajouté au catalogue.", "%(n)s produits ajoutés au catalogue.", added
+            )
+            % {"n": added},
+        )
+        back = request.POST.get("next", "")
+        if back.startswith("?"):
+            return redirect(request.path + back)
+        return redirect("catalog:catalogue_add", shop_slug=request.shop.slug, pk=pk)
+    form = ProductFilterForm(request.GET)
+    qs = selectors.products_to_add(request.shop, catalogue, form.filters())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"catalogue": catalogue, "form": form, "page": page, "query": query.urlencode()}
+    template = "catalog/catalogue_add.html"
+    if request.htmx and request.htmx.target == "product-table":
+        template += "#table"
+    return render(request, template, context)
+
+
+@manager_view
+@require_POST
+def catalogue_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    catalogue = access_object(request.shop, Catalogue, pk=pk)
+    removed = services.catalogue_remove_products(catalogue=catalogue, product_ids=_ids(request))
+    messages.success(
+        request,
+        ngettext(
+            "%(n)s produit retiré du catalogue.", "%(n)s produits retirés du catalogue.", removed
+        )
+        % {"n": removed},
+    )
+    return redirect("catalog:catalogue", shop_slug=request.shop.slug, pk=pk)

@@ -1,0 +1,131 @@
+"""Products: the list, create / edit / deactivate / delete, and the photos served by the app."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog import selectors, services
+from catalog.forms import ProductFilterForm, ProductForm
+from catalog.models import Product
+from shops.access import access_object, manager_view, member_view
+
+PAGE_SIZE = 50
+
+
+def _products_url(request: HttpRequest) -> str:
+    from django.urls import reverse
+
+    return reverse("catalog:products", kwargs={"shop_slug": request.shop.slug})
+
+
+@manager_view
+def product_list(request: HttpRequest) -> HttpResponse:
+    form = ProductFilterForm(request.GET)
+    qs = selectors.product_list(request.shop, form.filters())
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    template = "catalog/product_list.html"
+    if request.htmx and request.htmx.target == "product-table":
+        template += "#table"
+    return render(request, template, context)
+
+
+def _save_product(request: HttpRequest, form: ProductForm) -> Product:
+    product = form.save()
+    if form.processed_photo:
+        services.product_photo_replace(
+            product=product, photo=form.processed_photo[0], thumbnail=form.processed_photo[1]
+        )
+    elif form.cleaned_data.get("remove_photo") and product.photo:
+        services.product_photo_replace(product=product, photo=None, thumbnail=None)
+    return product
+
+
+@manager_view
+def product_create(request: HttpRequest) -> HttpResponse:
+    form = ProductForm(request.POST or None, request.FILES or None, shop=request.shop)
+    if request.method == "POST" and form.is_valid():
+        product = _save_product(request, form)
+        messages.success(request, _("Produit « %(name)s » créé.") % {"name": product.name})
+        return redirect(_products_url(request))
+    return render(request, "catalog/product_form.html", {"form": form, "product": None})
+
+
+@manager_view
+def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    product = access_object(request.shop, Product, pk=pk)
+    form = ProductForm(
+        request.POST or None, request.FILES or None, instance=product, shop=request.shop
+    )
+    if request.method == "POST" and form.is_valid():
+        _save_product(request, form)
+        messages.success(request, _("Produit « %(name)s » enregistré.") % {"name": product.name})
+        return redirect(_products_url(request))
+    context = {
+        "form": form,
+        "product": product,
+        "can_delete": services.product_can_be_deleted(product),
+        "catalogues": product.catalogues.order_by("name"),
+    }
+    return render(request, "catalog/product_form.html", context)
+
+
+@manager_view
+@require_POST
+def product_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
+    product = access_object(request.shop, Product, pk=pk)
+    services.product_set_active(product=product, active=not product.active)
+    if product.active:
+        messages.success(request, _("Produit « %(name)s » réactivé.") % {"name": product.name})
+    else:
+        messages.success(
+            request,
+            _("Produit « %(name)s » désactivé : il ne peut plus être commandé.")
+            % {"name": product.name},
+        )
+    return redirect("catalog:product_edit", shop_slug=request.shop.slug, pk=product.pk)
+
+
+@manager_view
+def product_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    product = access_object(request.shop, Product, pk=pk)
+    if request.method == "POST":
+        try:
+            services.product_delete(product=product)
+        except services.CatalogRefused as refusal:
+            messages.error(request, refusal.message)
+            return redirect("catalog:product_edit", shop_slug=request.shop.slug, pk=pk)
+        messages.success(request, _("Produit « %(name)s » supprimé.") % {"name": product.name})
+        return redirect(_products_url(request))
+    context = {"product": product, "can_delete": services.product_can_be_deleted(product)}
+    return render(request, "catalog/product_confirm_delete.html", context)
+
+
+def _serve(name: str) -> FileResponse:
+    if not name or not default_storage.exists(name):
+        raise Http404
+    response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+    # The URL carries a version (?v=…), so the browser may keep it; never a shared cache.
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@member_view
+def product_photo(request: HttpRequest, pk: int) -> FileResponse:
+    product = access_object(request.shop, Product.objects.only("photo", "shop_id"), pk=pk)
+    return _serve(product.photo.name)
+
+
+@member_view
+def product_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+    product = access_object(request.shop, Product.objects.only("thumbnail", "shop_id"), pk=pk)
+    return _serve(product.thumbnail.name)
