@@ -156,8 +156,7 @@ class Gate:
                     await _send_problem(send, 503, "unavailable", detail, {"Retry-After": "1"})
                 return
             if d_before < config.get("reset_before_commit_rate", 0):
-                await _send_broken(send)
-                return
+                post_faults.append("reset_before")
             if d_after < config.get("reset_after_commit_rate", 0):
                 post_faults.append("reset")
             if d_malformed < config.get("malformed_rate", 0):
@@ -176,6 +175,11 @@ class Gate:
 
         receive = await self._checked_body(scope, receive, send, headers)
         if receive is None:
+            return
+        if "reset_before" in post_faults:
+            # The body was read first so the close is clean: the client sees an incomplete
+            # response (RemoteProtocolError), not a TCP reset of unread data.
+            await _send_broken(send)
             return
         state = scope.setdefault("state", {})
         state["account"] = account

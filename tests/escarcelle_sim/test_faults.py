@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from .helpers import key, sale_body
+
+
+def _statuses(account, count):
+    with account.client() as client:
+        return [client.get("/account").status_code for _ in range(count)]
+
+
+def test_the_error_rate_is_seeded_and_roughly_respected(escarcelle):
+    escarcelle.set_faults(error_rate=0.5, seed=7)
+    first = _statuses(escarcelle, 40)
+    escarcelle.set_faults(error_rate=0.5, seed=7)
+    second = _statuses(escarcelle, 40)
+    assert first == second
+    assert set(first) == {200, 500, 503}
+    assert 10 <= sum(s != 200 for s in first) <= 30
+
+
+def test_faults_of_one_account_leave_the_others_alone(make_escarcelle_account):
+    broken, healthy = make_escarcelle_account(), make_escarcelle_account()
+    broken.set_faults(error_rate=1.0)
+    assert set(_statuses(broken, 5)) <= {500, 503}
+    assert _statuses(healthy, 5) == [200] * 5
+
+
+def test_latency_is_added(escarcelle):
+    escarcelle.set_faults(latency_ms=300)
+    started = time.monotonic()
+    assert _statuses(escarcelle, 1) == [200]
+    assert time.monotonic() - started >= 0.3
+
+
+def test_a_hang_outlasts_the_client_timeout(escarcelle):
+    escarcelle.set_faults(hang_s=1.5)
+    with escarcelle.client(timeout=0.3) as client, pytest.raises(httpx.TimeoutException):
+        client.get("/account")
+
+
+def test_a_reset_before_commit_records_nothing(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=0)
+    product = escarcelle.products()[0]["id"]
+    sequence = escarcelle.sequence()
+    escarcelle.set_faults(reset_before_commit_rate=1.0, paths=["/api/v1/sales*"])
+    body, idem = sale_body(product), key()
+    with escarcelle.client() as client, pytest.raises(httpx.RemoteProtocolError):
+        client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    escarcelle.clear_faults()
+    assert escarcelle.sales() == [] and escarcelle.sequence() == sequence
+    with escarcelle.client() as client:
+        retry = client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+
+
+def test_a_reset_after_commit_records_the_sale_and_the_retry_replays(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=0)
+    product = escarcelle.products()[0]["id"]
+    escarcelle.set_faults(reset_after_commit_rate=1.0, paths=["/api/v1/sales*"])
+    body, idem = sale_body(product), key()
+    with escarcelle.client() as client, pytest.raises(httpx.RemoteProtocolError):
+        client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    escarcelle.clear_faults()
+    recorded = escarcelle.sales()
+    assert len(recorded) == 1
+    with escarcelle.client() as client:
+        retry = client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json() == recorded[0]
+
+
+def test_a_malformed_body_keeps_its_success_status(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=0)
+    escarcelle.set_faults(malformed_rate=1.0)
+    with escarcelle.client() as client:
+        response = client.get("/products")
+    assert response.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.content)
+
+
+def test_an_outage_answers_503_with_retry_after_until_it_ends(escarcelle):
+    escarcelle.set_faults(outage_s=1.0)
+    with escarcelle.client() as client:
+        down = client.get("/account")
+        assert down.status_code == 503 and down.json()["code"] == "unavailable"
+        assert int(down.headers["Retry-After"]) >= 1
+        time.sleep(1.1)
+        assert client.get("/account").status_code == 200
+    until = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    escarcelle.set_faults(outage_until=until)
+    assert _statuses(escarcelle, 1) == [503]
+
+
+def test_a_paths_filter_limits_the_faults(escarcelle):
+    escarcelle.set_faults(error_rate=1.0, paths=["/api/v1/sales*"])
+    assert _statuses(escarcelle, 3) == [200] * 3
+    with escarcelle.client() as client:
+        assert client.get("/sales").status_code in (500, 503)
