@@ -2,11 +2,25 @@ from __future__ import annotations
 
 from django.urls import path
 
-from distributions import views
+from distributions.views import manage, ordering
 
 app_name = "distributions"
 urlpatterns = [
-    path("distributions/", views.distribution_list, name="list"),
-    path("commander/", views.order, name="order"),
-    path("mes-commandes/", views.my_orders, name="my_orders"),
+    path("distributions/", manage.distribution_list, name="list"),
+    path("distributions/nouvelle/", manage.distribution_create, name="create"),
+    path("distributions/<int:pk>/", manage.distribution_detail, name="detail"),
+    path("distributions/<int:pk>/modifier/", manage.distribution_edit, name="edit"),
+    path(
+        "distributions/<int:pk>/lignes/<int:line_pk>/livree/",
+        manage.line_deliver,
+        name="line_deliver",
+    ),
+    path("distributions/<int:pk>/valider/", manage.distribution_validate_view, name="validate"),
+    path("commander/", ordering.order, name="order"),
+    path("commander/<int:pk>/", ordering.order_distribution, name="order_distribution"),
+    path("commander/<int:pk>/panier/", ordering.cart_update, name="cart"),
+    path("commander/<int:pk>/confirmer/", ordering.confirm, name="confirm"),
+    path("mes-commandes/", ordering.my_orders, name="my_orders"),
+    path("mes-commandes/<int:pk>/modifier/", ordering.my_order_change, name="my_order_change"),
+    path("mes-commandes/<int:pk>/annuler/", ordering.my_order_cancel, name="my_order_cancel"),
 ]

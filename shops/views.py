@@ -3,9 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 
-from epiclic.placeholders import placeholder
 from shops.access import manager_view, member_view
 from shops.models import Membership, Role, Shop
 
@@ -45,15 +43,3 @@ def shop_home(request: HttpRequest) -> HttpResponse:
 @manager_view
 def settings_index(request: HttpRequest) -> HttpResponse:
     return render(request, "shops/settings.html", {})
-
-
-@manager_view
-def beneficiary_list(request: HttpRequest) -> HttpResponse:
-    return placeholder(
-        request,
-        _("Bénéficiaires"),
-        _(
-            "Ici apparaîtront les bénéficiaires de votre épicerie : leur taux de "
-            "participation, leur budget et la date de fin de leur accès."
-        ),
-    )

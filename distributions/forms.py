@@ -1,0 +1,108 @@
+"""Forms of the distribution pages (manager) and of the cart (beneficiary)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import Catalogue
+from distributions.models import Distribution
+from shops.models import Shop
+
+DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class DistributionForm(forms.ModelForm):
+    catalogues = forms.ModelMultipleChoiceField(
+        label=_("Catalogues proposés"),
+        queryset=Catalogue.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Distribution
+        fields = [
+            "starts_at",
+            "ends_at",
+            "place",
+            "orders_open_at",
+            "orders_close_at",
+            "catalogues",
+        ]
+        widgets = {
+            "starts_at": DATETIME_WIDGET,
+            "ends_at": DATETIME_WIDGET,
+            "orders_open_at": DATETIME_WIDGET,
+            "orders_close_at": DATETIME_WIDGET,
+        }
+
+    def __init__(self, *args, shop: Shop, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Only this shop's catalogues can be offered; another shop's id is an invalid choice.
+        self.fields["catalogues"].queryset = Catalogue.objects.filter(shop=shop).order_by("name")
+        for name in ("starts_at", "ends_at", "orders_open_at", "orders_close_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        opens, closes = data.get("orders_open_at"), data.get("orders_close_at")
+        starts, ends = data.get("starts_at"), data.get("ends_at")
+        if opens and closes and closes <= opens:
+            self.add_error(
+                "orders_close_at",
+                _("La fermeture des commandes doit être postérieure à leur ouverture."),
+            )
+        if closes and starts and closes > starts:
+            self.add_error(
+                "orders_close_at",
+                _("Les commandes doivent fermer avant le début de la distribution."),
+            )
+        if starts and ends and ends <= starts:
+            self.add_error("ends_at", _("La fin doit être postérieure au début."))
+        return data
+
+
+class QuantityField(forms.DecimalField):
+    """A quantity typed the French way (``1,5``) or with a dot."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("max_digits", 10)
+        kwargs.setdefault("decimal_places", 3)
+        kwargs.setdefault("min_value", Decimal("0"))
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid": _("Indiquez une quantité en chiffres, par exemple 2 ou 1,5."),
+                "min_value": _("La quantité ne peut pas être négative."),
+                "max_decimal_places": _("Indiquez la quantité avec trois décimales au plus."),
+                "max_digits": _("Cette quantité est trop grande."),
+                "max_whole_digits": _("Cette quantité est trop grande."),
+                "required": _("Indiquez une quantité."),
+            },
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = value.strip().replace(",", ".")
+        return super().to_python(value)
+
+
+class CartLineForm(forms.Form):
+    product = forms.IntegerField(min_value=1)
+    quantity = QuantityField(label=_("Quantité"))
+
+
+class DeliveredForm(forms.Form):
+    """Empty: delivered as ordered; 0: missing."""
+
+    delivered_quantity = QuantityField(label=_("Quantité livrée"), required=False)
+    missing = forms.BooleanField(required=False)
+
+    def delivered(self) -> Decimal | None:
+        if self.cleaned_data.get("missing"):
+            return Decimal("0")
+        return self.cleaned_data.get("delivered_quantity")

@@ -1,0 +1,150 @@
+"""Reads shared by the distribution, ordering and validation pages."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from catalog.models import Catalogue, Product
+from distributions.models import Distribution, Order, OrderLine, OrderStatus
+from distributions.pricing import line_total
+from shops.models import Membership, Shop
+
+ZERO = Decimal("0")
+
+
+def distributions_with_counts(*, shop: Shop) -> QuerySet[Distribution]:
+    """The shop's distributions, each with ``order_count`` (orders not cancelled)."""
+    return Distribution.objects.filter(shop=shop).annotate(
+        order_count=Count("orders", filter=~Q(orders__status=OrderStatus.CANCELLED))
+    )
+
+
+def open_distributions(*, shop: Shop, now: datetime.datetime | None = None):
+    now = now or timezone.now()
+    return Distribution.objects.filter(
+        shop=shop, validated_at__isnull=True, orders_open_at__lte=now, orders_close_at__gt=now
+    ).order_by("starts_at")
+
+
+def offered_catalogues(
+    *, distribution: Distribution, today: datetime.date | None = None
+) -> QuerySet[Catalogue]:
+    """The distribution's catalogues of its own shop that are within their active period."""
+    today = today or timezone.localdate()
+    return distribution.catalogues.filter(shop_id=distribution.shop_id).filter(
+        Q(starts_on__isnull=True) | Q(starts_on__lte=today),
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today),
+    )
+
+
+def orderable_products(
+    *, distribution: Distribution, product_ids: Iterable[int] | None = None
+) -> QuerySet[Product]:
+    """Active products of the shop in at least one offered catalogue, each once."""
+    in_catalogues = Catalogue.products.through.objects.filter(
+        catalogue__in=offered_catalogues(distribution=distribution)
+    ).values("product_id")
+    products = Product.objects.filter(
+        shop_id=distribution.shop_id, active=True, pk__in=in_catalogues
+    ).order_by("category", "name", "pk")
+    if product_ids is not None:
+        products = products.filter(pk__in=list(product_ids))
+    return products
+
+
+def month_bounds(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start of the calendar month of ``moment`` (local time) and of the next one."""
+    local = timezone.localtime(moment)
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = (start + datetime.timedelta(days=32)).replace(day=1)
+    tz = timezone.get_current_timezone()
+    # Rebuilt from naive values so that a DST change inside the month keeps midnight.
+    return (
+        timezone.make_aware(start.replace(tzinfo=None), tz),
+        timezone.make_aware(following.replace(tzinfo=None), tz),
+    )
+
+
+def month_spent(
+    *, membership: Membership, distribution: Distribution, exclude_order_id: int | None = None
+) -> Decimal:
+    """Sum of the line totals of the member's orders (not cancelled) for distributions of
+    this shop in the same calendar month as ``distribution``."""
+    start, end = month_bounds(distribution.starts_at)
+    lines = OrderLine.objects.filter(
+        order__membership=membership,
+        order__shop_id=distribution.shop_id,
+        order__distribution__starts_at__gte=start,
+        order__distribution__starts_at__lt=end,
+    ).exclude(order__status=OrderStatus.CANCELLED)
+    if exclude_order_id is not None:
+        lines = lines.exclude(order_id=exclude_order_id)
+    return sum(
+        (line_total(price, qty) for price, qty in lines.values_list("unit_price", "quantity")),
+        ZERO,
+    )
+
+
+def member_orders(*, membership: Membership) -> QuerySet[Order]:
+    return (
+        Order.objects.filter(membership=membership, shop_id=membership.shop_id)
+        .select_related("distribution")
+        .prefetch_related("lines__product")
+        .order_by("-distribution__starts_at")
+    )
+
+
+def order_total(order: Order) -> Decimal:
+    return sum((line_total(x.unit_price, x.quantity) for x in order.lines.all()), ZERO)
+
+
+@dataclass
+class BeneficiaryRow:
+    order: Order
+    lines: list[OrderLine] = field(default_factory=list)
+    total: Decimal = ZERO
+
+
+@dataclass
+class ProductRow:
+    product: Product
+    ordered: Decimal = ZERO
+    delivered: Decimal = ZERO
+    total: Decimal = ZERO
+    available: Decimal | None = None
+
+
+def distribution_summary(
+    *, distribution: Distribution
+) -> tuple[list[BeneficiaryRow], list[ProductRow]]:
+    """The orders (not cancelled) by beneficiary and by product, in one query."""
+    lines = (
+        OrderLine.objects.filter(order__distribution=distribution)
+        .exclude(order__status=OrderStatus.CANCELLED)
+        .select_related("order__membership__user", "product")
+        .order_by(
+            "order__membership__user__last_name",
+            "order__membership__user__first_name",
+            "order_id",
+            "product__name",
+        )
+    )
+    by_order: dict[int, BeneficiaryRow] = {}
+    by_product: dict[int, ProductRow] = {}
+    for line in lines:
+        total = line_total(line.unit_price, line.quantity)
+        row = by_order.setdefault(line.order_id, BeneficiaryRow(order=line.order))
+        row.lines.append(line)
+        row.total += total
+        prow = by_product.setdefault(line.product_id, ProductRow(product=line.product))
+        prow.ordered += line.quantity
+        prow.delivered += line.effective_quantity
+        prow.total += total
+    products = sorted(by_product.values(), key=lambda r: (r.product.name, r.product.pk))
+    return list(by_order.values()), products

@@ -1,0 +1,1 @@
+"""Distribution pages: ``manage`` for managers, ``ordering`` for beneficiaries."""

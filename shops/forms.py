@@ -1,0 +1,82 @@
+"""Forms of the shop pages: the beneficiary profile."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from shops.models import BeneficiaryProfile
+
+PROFILE_FIELDS = [
+    "card_number",
+    "household_size",
+    "participation_rate",
+    "monthly_budget",
+    "access_valid_until",
+    "active",
+]
+
+
+class BeneficiaryForm(forms.ModelForm):
+    first_name = forms.CharField(label=_("Prénom"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
+
+    class Meta:
+        model = BeneficiaryProfile
+        fields = PROFILE_FIELDS
+        widgets = {"access_valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            user = self.instance.membership.user
+            self.fields["first_name"].initial = user.first_name
+            self.fields["last_name"].initial = user.last_name
+        self.order_fields(["first_name", "last_name", *PROFILE_FIELDS])
+        rate = self.fields["participation_rate"]
+        rate.localize = True
+        rate.widget.is_localized = True
+        rate.error_messages.update(
+            {
+                "min_value": _("Le taux de participation est compris entre 0 et 100 %."),
+                "max_value": _("Le taux de participation est compris entre 0 et 100 %."),
+                "invalid": _("Indiquez un taux en chiffres, par exemple 30 ou 12,5."),
+            }
+        )
+        budget = self.fields["monthly_budget"]
+        budget.localize = True
+        budget.widget.is_localized = True
+        budget.validators.append(
+            MinValueValidator(Decimal("0"), _("Le budget mensuel ne peut pas être négatif."))
+        )
+        budget.error_messages["invalid"] = _(
+            "Indiquez un montant en chiffres, par exemple 120 ou 45,50."
+        )
+        self.fields["access_valid_until"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        self.fields["access_valid_until"].error_messages["invalid"] = _(
+            "Indiquez une date au format jj/mm/aaaa."
+        )
+
+    def clean_household_size(self) -> int:
+        size = self.cleaned_data["household_size"]
+        if size < 1:
+            raise forms.ValidationError(_("Le foyer compte au moins une personne."))
+        return size
+
+
+class BeneficiaryCreateForm(BeneficiaryForm):
+    email = forms.EmailField(
+        label=_("E-mail"),
+        error_messages={"invalid": _("Cette adresse e-mail n'est pas valide.")},
+        help_text=_("Sert d'identifiant ; un lien pour choisir un mot de passe y sera envoyé."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.order_fields(["email", "first_name", "last_name", *PROFILE_FIELDS])
+
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
