@@ -247,10 +247,16 @@ def test_availability_of_escarcelle_products_goes_through_its_own_function(
 
     manual = make_product(shop=shop, stock="3")
     synced = make_product(shop=shop, stock="7", stock_source="escarcelle")
-    make_order(membership=member, distribution=make_distribution(shop=shop), lines={synced: 2})
-    assert available_quantities(shop=shop) == {manual.pk: D("3"), synced.pk: D("5")}
-    monkeypatch.setattr(availability, "_escarcelle_available", lambda shop, ids: {synced.pk: 42})
-    assert available_quantities(shop=shop)[synced.pk] == 42
+    make_order(membership=member, distribution=make_distribution(shop=shop), lines={manual: 1})
+    asked = []
+
+    def escarcelle_available(shop, product_ids):
+        asked.append(list(product_ids))
+        return {synced.pk: D("42")}
+
+    monkeypatch.setattr(availability, "_escarcelle_available", escarcelle_available)
+    assert available_quantities(shop=shop) == {manual.pk: D("2"), synced.pk: D("42")}
+    assert asked == [[synced.pk]]
 
 
 def test_availability_runs_a_fixed_number_of_queries(shop, member, django_assert_num_queries):
