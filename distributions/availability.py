@@ -77,9 +77,9 @@ def _manual_available(shop: Shop, stocks: dict[int, Decimal]) -> dict[int, Decim
 def _escarcelle_available(shop: Shop, product_ids: list[int]) -> dict[int, Decimal]:
     """Availability of products whose stock comes from Escarcelle.
 
-    For now the same as hand-managed stock (the ``stock`` field minus reserved orders). The
-    stock-sync work replaces this with Escarcelle's latest reading minus the orders that
-    Escarcelle has not acknowledged yet; keep it a separate function for that reason.
+    Escarcelle's quantity at the last reading minus the online orders that reading does not
+    include yet (see ``escarcelle.stock.availability``).
     """
-    stocks = dict(Product.objects.filter(shop=shop, pk__in=product_ids).values_list("pk", "stock"))
-    return _manual_available(shop, stocks)
+    from escarcelle.stock.availability import escarcelle_available
+
+    return escarcelle_available(shop=shop, product_ids=product_ids)

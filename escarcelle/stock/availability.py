@@ -1,0 +1,87 @@
+"""What can be ordered of a product whose stock comes from Escarcelle.
+
+available = Escarcelle's quantity at the shop's last reading
+            − the online order lines that reading does not include yet.
+
+An order line (confirmed or delivered order; the delivered quantity once set) stops being
+subtracted only once its order's sale has been acknowledged by Escarcelle (``SaleOutbox``
+``sent``) at a ledger sequence no later than the reading's: from then on Escarcelle's own
+figure already counts it. Until the sales push sends anything, every such line is subtracted.
+
+A product never read from Escarcelle counts as 0 in stock (nothing available) until the
+first reading. The figures are raw (they can be negative); screens clamp them at zero.
+
+Three queries whatever the number of products. They run in a safe order: the reading
+sequence first, then the lines, then the quantities. A sync committing in between can only
+make a line counted twice (too little shown available), never too much.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Sum
+from django.db.models.functions import Coalesce
+
+from distributions.models import OrderLine, OrderStatus
+from escarcelle.sales.models import SaleOutbox, SaleStatus
+from escarcelle.stock.models import StockLevel, StockSyncState
+from shops.models import Shop
+
+ZERO = Decimal("0")
+OPEN_ORDER_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.DELIVERED)
+
+
+def reading_sequence(shop: Shop) -> int | None:
+    """The ledger sequence the shop's Escarcelle figures are current to (None: never read)."""
+    return StockSyncState.objects.filter(shop=shop).values_list("sequence", flat=True).first()
+
+
+def pending_quantities(
+    *, shop: Shop, product_ids: Iterable[int] | None, sequence: int | None
+) -> dict[int, Decimal]:
+    """Per product: online order quantities not included in the reading at ``sequence``."""
+    lines = OrderLine.objects.filter(order__shop=shop, order__status__in=OPEN_ORDER_STATUSES)
+    if product_ids is not None:
+        lines = lines.filter(product_id__in=list(product_ids))
+    if sequence is not None:
+        included = SaleOutbox.objects.filter(
+            order_id=OuterRef("order_id"), status=SaleStatus.SENT, sequence__lte=sequence
+        )
+        lines = lines.exclude(Exists(included))
+    rows = (
+        lines.values("product_id")
+        .annotate(total=Sum(Coalesce("delivered_quantity", "quantity")))
+        .order_by()
+    )
+    return {row["product_id"]: row["total"] or ZERO for row in rows}
+
+
+def escarcelle_quantities(*, shop: Shop, product_ids: Iterable[int] | None) -> dict[int, Decimal]:
+    """Per product read at least once: Escarcelle's quantity at the last reading (raw)."""
+    levels = StockLevel.objects.filter(shop=shop)
+    if product_ids is not None:
+        levels = levels.filter(product_id__in=list(product_ids))
+    return dict(levels.values_list("product_id", "quantity"))
+
+
+def escarcelle_figures(
+    *, shop: Shop, product_ids: list[int]
+) -> dict[int, tuple[Decimal | None, Decimal, Decimal]]:
+    """Per product id: (Escarcelle's quantity or None if never read, pending, available)."""
+    sequence = reading_sequence(shop)
+    pending = pending_quantities(shop=shop, product_ids=product_ids, sequence=sequence)
+    quantities = escarcelle_quantities(shop=shop, product_ids=product_ids)
+    figures = {}
+    for pk in product_ids:
+        quantity = quantities.get(pk)
+        reserved = pending.get(pk, ZERO)
+        figures[pk] = (quantity, reserved, (quantity or ZERO) - reserved)
+    return figures
+
+
+def escarcelle_available(*, shop: Shop, product_ids: list[int]) -> dict[int, Decimal]:
+    """Per product id: what can still be ordered (raw, may be negative)."""
+    figures = escarcelle_figures(shop=shop, product_ids=product_ids)
+    return {pk: available for pk, (_q, _r, available) in figures.items()}
