@@ -72,6 +72,12 @@ DECIMAL_PLACES = {"price": 2, "unit_quantity": 3, "stock": 3}
 MAX_LENGTHS = {"ref": 64, "name": 255, "category": 100}
 
 
+def _vat_text(value: Decimal) -> str:
+    # "5.5", not the stored "5.50"; 0 is a real rate, hence no "or".
+    rate = match_vat_rate(value)
+    return str(value if rate is None else rate)
+
+
 # --- Export ------------------------------------------------------------------------------
 
 
@@ -80,7 +86,7 @@ def _cell(product: Product, field_name: str) -> str:
     if field_name == "active":
         return "oui" if value else "non"
     if field_name == "vat_rate":
-        return str(match_vat_rate(value) or value)
+        return _vat_text(value)
     if isinstance(value, Decimal):
         return str(value)
     return value or ""
@@ -285,7 +291,7 @@ def current_value(product: Product, field_name: str) -> str:
     if field_name == "active":
         return "oui" if value else "non"
     if field_name == "vat_rate":
-        return str(match_vat_rate(value) or value)
+        return _vat_text(value)
     if field_name in DECIMAL_PLACES:
         return str(Decimal(value).quantize(Decimal(1).scaleb(-DECIMAL_PLACES[field_name])))
     return value or ""

@@ -188,6 +188,7 @@ class CatalogueForm(forms.ModelForm):
 class CsvUploadForm(forms.Form):
     file = forms.FileField(
         label=_("Fichier CSV"),
+        allow_empty_file=True,  # refused later with the import's own French message
         help_text=_(
             "Séparateur point-virgule ou virgule, UTF-8 ou Windows-1252, 5 Mo au maximum. "
             "Colonnes obligatoires : ref, nom, prix_ttc."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -38,6 +39,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+@transaction.atomic
 def _save_product(request: HttpRequest, form: ProductForm) -> Product:
     product = form.save()
     if form.processed_photo:
