@@ -11,5 +11,12 @@ def distribution_validated(*, distribution: Distribution) -> None:
 
     The Escarcelle sales push records its outbox here, in the same transaction, so that a
     validated distribution and its pending push are committed (or rolled back) together.
-    A no-op until the connector plugs in.
     """
+    from django.db import transaction
+
+    from escarcelle.sales.services import sales_record_for_distribution
+    from escarcelle.sales.tasks import sales_deliver_task
+
+    if sales_record_for_distribution(distribution=distribution):
+        pk = distribution.pk
+        transaction.on_commit(lambda: sales_deliver_task(pk))

@@ -36,8 +36,17 @@ class SaleOutbox(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
+    # Set with ``claimed_until`` by the worker that won the claim; it only writes back its rows.
+    claim_token = models.CharField(max_length=32, blank=True)
     last_error = models.TextField(blank=True)
     error_code = models.CharField(max_length=64, blank=True)
+    # The Escarcelle product a refused line named (to say which product in French).
+    error_product_id = models.CharField(max_length=64, blank=True)
+    # Something the manager should know about a sale that went through (e.g. sent without
+    # the beneficiary Escarcelle did not know).
+    note = models.TextField(blank=True)
+    # When the shop's contact was told this sale was stuck (one e-mail, not one per attempt).
+    alerted_at = models.DateTimeField(null=True, blank=True)
     escarcelle_sale_id = models.CharField(max_length=64, null=True, blank=True)
     # The Escarcelle ledger sequence at which the sale applied (the stock sync's rule uses it).
     sequence = models.BigIntegerField(null=True, blank=True)

@@ -1,0 +1,150 @@
+"""Building a validated distribution on an emulator account, and the exactly-once check."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from catalog.models import Product
+from distributions.models import Distribution, Order, OrderLine, OrderStatus
+from distributions.services import distribution_validate
+from escarcelle import crypto
+from escarcelle.models import Connection
+from escarcelle.sales.models import SaleOutbox, SaleStatus
+from escarcelle.sales.services import sales_deliver
+from shops.models import Role, Shop
+from tests.distributions.factories import make_distribution, make_order, make_product
+from tests.factories import make_beneficiary, make_membership
+
+
+def connect(*, shop: Shop, account) -> Connection:
+    return Connection.objects.create(
+        shop=shop,
+        api_key_encrypted=crypto.encrypt(account.api_key),
+        key_last4=account.api_key[-4:],
+        account_id=account.account_id,
+        account_name=account.name,
+    )
+
+
+def bind_products(*, shop: Shop, account, count: int) -> list[Product]:
+    """Epiclic products imported from (bound to) the first ``count`` emulator products."""
+    remote = [p for p in account.products() if p["active"]][:count]
+    assert len(remote) == count, "seed the account with enough products"
+    return [
+        make_product(
+            shop=shop,
+            name=p["name"],
+            price=p["price"],
+            stock="0",
+            stock_source="escarcelle",
+            escarcelle_id=p["id"],
+        )
+        for p in remote
+    ]
+
+
+@dataclass
+class Scene:
+    shop: Shop
+    distribution: Distribution
+    products: list[Product]
+    manager: object
+
+
+def closed_distribution(
+    *,
+    shop: Shop,
+    account,
+    orders: int = 5,
+    lines: int = 3,
+    products: list[Product] | None = None,
+    beneficiary_ids: list[str | None] | None = None,
+) -> Scene:
+    """A closed distribution with ``orders`` orders of ``lines`` bound products each."""
+    if not Connection.objects.filter(shop=shop).exists():
+        connect(shop=shop, account=account)
+    products = products or bind_products(shop=shop, account=account, count=max(lines, 1))
+    distribution = make_distribution(shop=shop, state="closed")
+    for n in range(orders):
+        escarcelle_id = beneficiary_ids[n] if beneficiary_ids else None
+        profile = make_beneficiary(shop=shop, escarcelle_id=escarcelle_id)
+        chosen = [products[(n + k) % len(products)] for k in range(lines)]
+        make_order(
+            membership=profile.membership,
+            distribution=distribution,
+            lines={p: Decimal(1 + (n + k) % 3) for k, p in enumerate(chosen)},
+        )
+    manager = make_membership(shop=shop, role=Role.MANAGER).user
+    return Scene(shop=shop, distribution=distribution, products=products, manager=manager)
+
+
+def validate(scene: Scene) -> Distribution:
+    return distribution_validate(distribution=scene.distribution, user=scene.manager)
+
+
+def deliver_rounds(
+    distribution: Distribution, *, rounds: int = 40, step=datetime.timedelta(hours=1), **options
+) -> int:
+    """Delivery rounds on a controlled clock (an hour apart) until nothing is pending."""
+    clock = timezone.now()
+    for n in range(1, rounds + 1):
+        sales_deliver(distribution=distribution, now=clock, **options)
+        if not SaleOutbox.objects.filter(
+            distribution=distribution, status=SaleStatus.PENDING
+        ).exists():
+            return n
+        clock += step
+    raise AssertionError(f"sales still pending after {rounds} rounds")
+
+
+def expected_sales(distribution: Distribution) -> dict[str, list[tuple[str, Decimal]]]:
+    """external_ref → [(Escarcelle product id, delivered quantity)], from Epiclic's orders."""
+    expected: dict[str, list[tuple[str, Decimal]]] = defaultdict(list)
+    lines = (
+        OrderLine.objects.filter(
+            order__distribution=distribution, order__status=OrderStatus.DELIVERED
+        )
+        .select_related("product", "order")
+        .order_by("order_id", "id")
+    )
+    for line in lines:
+        if line.product.escarcelle_id and line.effective_quantity > 0:
+            ref = f"epiclic-{distribution.shop_id}-{line.order_id}"
+            expected[ref].append((line.product.escarcelle_id, line.effective_quantity))
+    return dict(expected)
+
+
+def assert_exactly_once(
+    account, distribution: Distribution, stock_before: dict[str, Decimal], *, skip=()
+) -> None:
+    """Every validated order is in Escarcelle once, with its lines; stock moved by exactly
+    the delivered quantities. ``skip``: external refs expected *not* to be there."""
+    remote = account.sales()
+    refs = Counter(sale["external_ref"] for sale in remote)
+    duplicates = {ref: n for ref, n in refs.items() if n > 1}
+    assert not duplicates, f"sales recorded more than once: {duplicates}"
+    expected = {k: v for k, v in expected_sales(distribution).items() if k not in skip}
+    by_ref = {sale["external_ref"]: sale for sale in remote}
+    assert set(by_ref) == set(expected)
+    moved: dict[str, Decimal] = defaultdict(Decimal)
+    for ref, lines in expected.items():
+        got = [(line["product_id"], Decimal(line["quantity"])) for line in by_ref[ref]["lines"]]
+        assert got == lines, ref
+        for product_id, quantity in lines:
+            moved[product_id] += quantity
+    after = account.stock()
+    for product_id, before in stock_before.items():
+        assert after[product_id] == before - moved.get(product_id, Decimal(0)), product_id
+    for record in SaleOutbox.objects.filter(distribution=distribution, status=SaleStatus.SENT):
+        sale = by_ref[record.payload["external_ref"]]
+        assert record.escarcelle_sale_id == sale["id"]
+        assert record.sequence == sale["sequence"]
+
+
+def order_ref(order: Order) -> str:
+    return f"epiclic-{order.shop_id}-{order.pk}"
