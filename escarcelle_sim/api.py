@@ -9,15 +9,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AwareDatetime
 
 from . import catalog, sales
 from .db import Database, public_id
+from .problems import Problem as ProblemError
 from .schemas import (
     Account,
     BatchIn,
     BatchOut,
     BeneficiaryPage,
+    IsoDatetime,
     Problem,
     Product,
     ProductPage,
@@ -57,7 +58,7 @@ WITH_BODY = {
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(max_length=2000, description="Opaque; from next_cursor.")]
-Since = Annotated[AwareDatetime | None, Query(description="Only items updated at or after.")]
+Since = Annotated[IsoDatetime | None, Query(description="Only items updated at or after.")]
 
 
 def get_account(
@@ -76,7 +77,22 @@ def get_db(request: Request) -> Database:
 
 DB = Annotated[Database, Depends(get_db)]
 
-router = APIRouter(prefix="/api/v1", responses=COMMON)
+
+def reject_unknown_query(request: Request) -> None:
+    """A misspelt filter (`update_since`) must not silently return everything."""
+    route = request.scope.get("route")
+    known = {p.alias for p in route.dependant.query_params} if route else set()
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise ProblemError(
+            422,
+            "validation_error",
+            f"Unknown query parameter(s): {', '.join(unknown)}.",
+            errors=[{"loc": ["query", name], "msg": "unknown parameter"} for name in unknown],
+        )
+
+
+router = APIRouter(prefix="/api/v1", responses=COMMON, dependencies=[Depends(reject_unknown_query)])
 
 
 @router.get("/account", response_model=Account, tags=["account"])

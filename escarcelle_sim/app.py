@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from . import admin, api, ui
 from .db import Database
@@ -27,6 +28,19 @@ def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         {"loc": list(e.get("loc", [])), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
         for e in exc.errors()
     ]
+
+
+def _allowed_methods(request: Request) -> str:
+    """Starlette names only the first matching route's methods; list every route's."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+        match, _ = route.matches({**request.scope, "method": "POST"})
+        if match != Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods - {"HEAD"}))
 
 
 def create_app(
@@ -58,8 +72,13 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400:  # e.g. a body that is not UTF-8: the contract says 422
+            return problem_response(422, "validation_error", str(exc.detail), errors=[])
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "server_error")
-        return problem_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return problem_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def on_crash(request: Request, exc: Exception) -> Response:

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
 
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _iso_only(value: object) -> object:
+    """Pydantic would read numbers as Unix timestamps; the contract says ISO-8601 only."""
+    if not isinstance(value, str) or not _ISO.match(value):
+        raise ValueError("expected an ISO-8601 datetime with a timezone")
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 Unit = Literal["piece", "kg", "g", "l", "cl", "ml"]
 Reason = Literal["sale", "in_shop_sale", "restock", "adjustment", "initial"]
 
@@ -105,7 +117,7 @@ class SaleLineIn(BaseModel):
 
 class SaleIn(BaseModel):
     external_ref: Annotated[str, Field(min_length=1, max_length=100)]
-    date: AwareDatetime
+    date: IsoDatetime
     beneficiary_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     lines: Annotated[list[SaleLineIn], Field(min_length=1, max_length=200)]
 
