@@ -1,0 +1,191 @@
+"""Beneficiary pages: open distributions, the cart, confirming, *Mes commandes*."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from distributions.models import Order, OrderStatus
+from shops.models import Role
+from tests.distributions.factories import (
+    make_catalogue,
+    make_distribution,
+    make_order,
+    make_product,
+)
+from tests.factories import make_beneficiary
+
+
+def url(name: str, shop, **kwargs) -> str:
+    return reverse(f"distributions:{name}", kwargs={"shop_slug": shop.slug, **kwargs})
+
+
+@pytest.fixture
+def rice(shop):
+    return make_product(shop=shop, name="Riz <bio>", price="2.99", stock="5", category="Épicerie")
+
+
+@pytest.fixture
+def distribution(shop, rice):
+    return make_distribution(shop=shop, catalogues=[make_catalogue(shop=shop, products=[rice])])
+
+
+def test_every_beneficiary_page_is_guarded(check_tenancy, shop, distribution, rice, beneficiary):
+    order = make_order(
+        membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 1}
+    )
+    b = Role.BENEFICIARY
+    check_tenancy(url("order", shop), role=b)
+    check_tenancy(url("order_distribution", shop, pk=distribution.pk), role=b)
+    check_tenancy(url("my_orders", shop), role=b)
+    check_tenancy(url("my_order_cancel", shop, pk=order.pk), role=b)
+    post = {"role": b, "method": "post"}
+    check_tenancy(url("cart", shop, pk=distribution.pk), data={"product": rice.pk}, **post)
+    check_tenancy(url("confirm", shop, pk=distribution.pk), **post)
+    check_tenancy(url("my_order_change", shop, pk=order.pk), **post)
+
+
+def test_the_open_distributions_are_listed(beneficiary_client, shop, distribution):
+    make_distribution(shop=shop, state="closed", place="Fermée")
+    html = beneficiary_client.get(url("order", shop)).content.decode()
+    assert "Salle des fêtes" in html and "Fermée" not in html
+
+
+def test_the_page_shows_the_price_they_pay_and_the_shelf_price_struck_out(
+    beneficiary_client, shop, distribution
+):
+    html = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
+    html = html.content.decode()
+    assert "Riz &lt;bio&gt;" in html and "<b" + "io>" not in html
+    assert "<strong>0.90 €</strong>" in html or "<strong>0,90 €</strong>" in html
+    assert "<s" in html and ("2.99 €" in html or "2,99 €" in html)
+    assert "Épicerie" in html
+
+
+def test_a_closed_distribution_page_sends_back_to_the_list(beneficiary_client, shop):
+    closed = make_distribution(shop=shop, state="closed")
+    response = beneficiary_client.get(url("order_distribution", shop, pk=closed.pk))
+    assert response.status_code == 302
+
+
+def test_adding_with_htmx_returns_the_cart_partial_then_confirming_creates_the_order(
+    beneficiary_client, shop, distribution, rice, beneficiary
+):
+    response = beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk),
+        {"product": rice.pk, "quantity": "2"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert html.strip().startswith('<aside id="cart"') and "1.80 €" in html.replace(",", ".")
+    response = beneficiary_client.post(url("confirm", shop, pk=distribution.pk))
+    assert response["Location"] == url("my_orders", shop)
+    order = Order.objects.get(membership__user=beneficiary)
+    assert order.lines.get().quantity == 2
+
+
+def test_a_cart_with_bad_input_explains_in_french(beneficiary_client, shop, distribution, rice):
+    response = beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk),
+        {"product": rice.pk, "quantity": "1,5"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "nombre entier" in response.content.decode()
+    response = beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk), {"product": rice.pk, "quantity": "beaucoup"}
+    )
+    assert response.status_code == 302
+
+
+def test_a_refused_confirmation_keeps_the_cart_and_says_why(
+    beneficiary_client, shop, distribution, rice
+):
+    beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk), {"product": rice.pk, "quantity": "9"}
+    )
+    response = beneficiary_client.post(url("confirm", shop, pk=distribution.pk), follow=True)
+    assert "il n&#x27;en reste que 5" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_the_ordering_page_runs_a_fixed_number_of_queries(
+    beneficiary_client, shop, beneficiary, count, django_assert_num_queries
+):
+    products = [make_product(shop=shop, category=f"Rayon {n % 4}") for n in range(count)]
+    distribution = make_distribution(
+        shop=shop, catalogues=[make_catalogue(shop=shop, products=products)] * 2
+    )
+    make_order(
+        membership=beneficiary.memberships.get(),
+        distribution=distribution,
+        lines=dict.fromkeys(products[:3], 1),
+    )
+    # 14 includes the session write: the existing order is loaded into the cart.
+    with django_assert_num_queries(14):
+        response = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
+    assert response.status_code == 200
+    assert response.content.decode().count('name="quantity"') >= count
+
+
+def test_a_beneficiary_never_sees_another_beneficiarys_order(
+    beneficiary_client, shop, distribution, rice
+):
+    other = make_order(
+        membership=make_beneficiary(shop=shop).membership,
+        distribution=distribution,
+        lines={rice: 1},
+    )
+    assert beneficiary_client.get(url("my_order_cancel", shop, pk=other.pk)).status_code == 404
+    assert beneficiary_client.post(url("my_order_cancel", shop, pk=other.pk)).status_code == 404
+    assert beneficiary_client.post(url("my_order_change", shop, pk=other.pk)).status_code == 404
+    assert "Riz" not in beneficiary_client.get(url("my_orders", shop)).content.decode()
+    other.refresh_from_db()
+    assert other.status == OrderStatus.CONFIRMED
+
+
+def test_my_orders_lists_mine_and_lets_me_change_then_cancel_while_open(
+    beneficiary_client, shop, distribution, rice, beneficiary
+):
+    order = make_order(
+        membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 2}
+    )
+    html = beneficiary_client.get(url("my_orders", shop)).content.decode()
+    assert "Riz &lt;bio&gt;" in html and "Modifier" in html
+    response = beneficiary_client.post(url("my_order_change", shop, pk=order.pk))
+    assert response["Location"] == url("order_distribution", shop, pk=distribution.pk)
+    cart = beneficiary_client.get(response["Location"]).content.decode()
+    assert "Confirmer la modification" in cart
+    beneficiary_client.post(url("my_order_cancel", shop, pk=order.pk))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+
+
+def test_after_the_close_my_order_can_no_longer_be_changed_or_cancelled(
+    beneficiary_client, shop, distribution, rice, beneficiary
+):
+    order = make_order(
+        membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 2}
+    )
+    distribution.orders_close_at = timezone.now() - datetime.timedelta(minutes=1)
+    distribution.save()
+    html = beneficiary_client.get(url("my_orders", shop)).content.decode()
+    assert "Annuler la commande" not in html
+    response = beneficiary_client.post(url("my_order_cancel", shop, pk=order.pk), follow=True)
+    assert "ne sont pas ouvertes" in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED
+    assert order.lines.get().quantity == Decimal("2")
+
+
+def test_a_member_of_two_shops_only_orders_in_the_shop_of_the_url(shop, other_shop, rice):
+    profile = make_beneficiary(shop=shop)
+    theirs = make_distribution(shop=other_shop)
+    client = Client()
+    client.force_login(profile.membership.user)
+    assert client.get(url("order_distribution", shop, pk=theirs.pk)).status_code == 404
