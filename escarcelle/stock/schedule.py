@@ -13,11 +13,15 @@ HOUR = datetime.timedelta(hours=1)
 # slot does not cause a second read a minute later).
 MIN_GAP = datetime.timedelta(minutes=30)
 BACKOFF_FIRST = datetime.timedelta(minutes=2)
+GOLDEN = 0.6180339887498949
 
 
 def slot_offset(shop_id: int) -> datetime.timedelta:
-    """The shop's place in the hour (0..3599 s), the same every hour."""
-    return datetime.timedelta(seconds=(shop_id * 2654435761) % 3600)
+    """The shop's place in the hour (0..3599 s), the same every hour.
+
+    The fractional parts of ``id × golden ratio`` spread any run of consecutive ids evenly.
+    """
+    return datetime.timedelta(seconds=int((shop_id * GOLDEN) % 1 * 3600))
 
 
 def next_slot(shop_id: int, after: datetime.datetime) -> datetime.datetime:

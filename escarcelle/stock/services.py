@@ -40,6 +40,8 @@ PRODUCTS_CHECK_MARGIN = datetime.timedelta(minutes=5)
 FAILURES_BEFORE_EMAIL = 3
 MAX_QUANTITY = Decimal("1e11")
 IN_CHUNK = 500
+# Within one attempt, retry a little (a lost packet); longer outages are the schedule's job.
+CLIENT_OPTIONS = {"max_retries": 2, "max_total_s": 15.0}
 
 
 class StockDataError(Exception):
@@ -120,7 +122,7 @@ def stock_sync_shop(
     try:
         try:
             if client is None:
-                with client_for_shop(shop, max_retries=2, max_total_s=60) as own_client:
+                with client_for_shop(shop, **CLIENT_OPTIONS) as own_client:
                     reading = _read(own_client, shop=shop, state=state, kind=kind)
             else:
                 reading = _read(client, shop=shop, state=state, kind=kind)
@@ -129,6 +131,11 @@ def stock_sync_shop(
             run = _record_failure(shop=shop, kind=kind, error=error, now=now, started=started)
     finally:
         _release(shop, worker)
+    # After the commit: the e-mail goes only once the state that says it was sent is saved.
+    if run.notify == "failure":
+        notifications.send_failure(shop, run.error_message)
+    elif run.notify == "recovery":
+        notifications.send_recovery(shop)
     return run
 
 
@@ -278,9 +285,8 @@ def _apply(*, shop: Shop, reading: Reading, now: datetime.datetime, started: flo
     if recovered:
         state.failure_notified_at = None
         state.recovery_notified_at = now
-        transaction.on_commit(lambda: notifications.send_recovery(shop))
     state.save(update_fields=_STATE_FIELDS)
-    return StockSyncRun.objects.create(
+    run = StockSyncRun.objects.create(
         shop=shop,
         started_at=now,
         duration_ms=_elapsed_ms(started),
@@ -291,6 +297,8 @@ def _apply(*, shop: Shop, reading: Reading, now: datetime.datetime, started: flo
         products_archived=archived,
         sequence=reading.sequence,
     )
+    run.notify = "recovery" if recovered else ""
+    return run
 
 
 _STATE_FIELDS = [
@@ -337,12 +345,11 @@ def _record_failure(
         retry_after=getattr(error, "retry_after", None),
     )
     # A refused key stops the schedule (Connection.key_rejected_at): tell the shop at once.
-    if state.failure_notified_at is None and (
+    notify = state.failure_notified_at is None and (
         key_rejected or state.consecutive_failures >= FAILURES_BEFORE_EMAIL
-    ):
+    )
+    if notify:
         state.failure_notified_at = now
-        message = error.message_fr
-        transaction.on_commit(lambda: notifications.send_failure(shop, message))
     state.save(
         update_fields=[
             "consecutive_failures",
@@ -355,7 +362,7 @@ def _record_failure(
         ]
     )
     log.warning("stock sync of shop %s failed: %s", shop.pk, code)
-    return StockSyncRun.objects.create(
+    run = StockSyncRun.objects.create(
         shop=shop,
         started_at=now,
         duration_ms=_elapsed_ms(started),
@@ -364,6 +371,8 @@ def _record_failure(
         error_code=code,
         error_message=error.message_fr,
     )
+    run.notify = "failure" if notify else ""
+    return run
 
 
 # --- Manager's request, history ---------------------------------------------------------------

@@ -1,0 +1,125 @@
+"""The hourly round with the clock under control: slots, back-off, e-mails, a revoked key."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.core import mail
+
+from escarcelle.connection import connection_save
+from escarcelle.models import Connection
+from escarcelle.stock import schedule
+from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState
+from escarcelle.stock.tasks import stock_sync_tick_run
+from tests.distributions.factories import make_product
+from tests.factories import make_shop
+
+MINUTE = datetime.timedelta(minutes=1)
+
+
+def runs(shop) -> list[str]:
+    return list(
+        StockSyncRun.objects.filter(shop=shop).order_by("id").values_list("result", flat=True)
+    )
+
+
+def test_a_new_shop_is_synced_at_the_first_tick_then_at_its_hourly_slot(connected, sim, clock):
+    shop, products = connected
+    assert stock_sync_tick_run(now=clock.now) == [shop.pk]
+    assert runs(shop) == ["ok"]
+    slot = StockSyncState.objects.get(shop=shop).next_run_at
+    assert slot == schedule.next_slot(shop.pk, clock.now + schedule.MIN_GAP)
+    assert (
+        clock.now + datetime.timedelta(minutes=30)
+        <= slot
+        <= clock.now + datetime.timedelta(hours=2)
+    )
+
+    sim.sell_in_shop(products[0].escarcelle_id, "2")
+    assert stock_sync_tick_run(now=slot - MINUTE) == []
+    assert runs(shop) == ["ok"]
+    assert stock_sync_tick_run(now=slot) == [shop.pk]
+    assert runs(shop) == ["ok", "ok"]
+    level = StockLevel.objects.get(product=products[0])
+    assert level.quantity == sim.stock()[products[0].escarcelle_id]
+
+
+def test_shops_are_spread_over_the_hour():
+    offsets = {schedule.slot_offset(shop_id).seconds // 60 for shop_id in range(1, 61)}
+    assert len(offsets) > 40
+
+
+def test_shops_without_connection_or_imported_products_are_not_synced(connected, clock):
+    shop, _products = connected
+    alone = make_shop()
+    make_product(shop=alone, stock="3")
+    no_products = make_shop()
+    Connection.objects.create(
+        shop=no_products, api_key_encrypted="x", key_last4="x", account_id="a", account_name="a"
+    )
+    assert stock_sync_tick_run(now=clock.now) == [shop.pk]
+    assert not StockSyncRun.objects.exclude(shop=shop).exists()
+
+
+def test_failures_back_off_send_one_email_and_one_on_recovery(connected, sim, clock):
+    shop, products = connected
+    stock_sync_tick_run(now=clock.now)
+    good = dict(StockLevel.objects.values_list("product_id", "quantity"))
+    sim.sell_in_shop(products[0].escarcelle_id, "1")
+    sim.set_faults(outage_s=3600)
+    slot = StockSyncState.objects.get(shop=shop).next_run_at
+
+    stock_sync_tick_run(now=slot)
+    state = StockSyncState.objects.get(shop=shop)
+    assert runs(shop) == ["ok", "failed"]
+    assert state.error_code == "unavailable" and "Escarcelle ne répond pas" in state.error_message
+    assert state.next_run_at == slot + 2 * MINUTE
+    assert dict(StockLevel.objects.values_list("product_id", "quantity")) == good
+
+    assert stock_sync_tick_run(now=slot + MINUTE) == []
+    stock_sync_tick_run(now=slot + 2 * MINUTE)
+    assert StockSyncState.objects.get(shop=shop).next_run_at == slot + 6 * MINUTE
+    assert mail.outbox == []
+    stock_sync_tick_run(now=slot + 6 * MINUTE)
+    stock_sync_tick_run(now=slot + 14 * MINUTE)
+    assert runs(shop) == ["ok", "failed", "failed", "failed", "failed"]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [shop.contact_email]
+    assert "Escarcelle ne répond pas" in mail.outbox[0].body
+
+    sim.clear_faults()
+    stock_sync_tick_run(now=slot + 30 * MINUTE)
+    assert runs(shop)[-1] == "ok"
+    assert len(mail.outbox) == 2 and "fonctionne à nouveau" in mail.outbox[1].subject
+    state = StockSyncState.objects.get(shop=shop)
+    assert state.consecutive_failures == 0 and state.error_message == ""
+    assert StockLevel.objects.get(product=products[0]).quantity == good[products[0].pk] - 1
+
+
+def test_backoff_never_goes_past_the_next_hourly_slot():
+    now = datetime.datetime(2026, 11, 27, 10, 0, tzinfo=datetime.UTC)
+    for failures in range(1, 12):
+        retry = schedule.next_run_after_failure(7, now, failures=failures)
+        assert now < retry <= schedule.next_slot(7, now)
+
+
+def test_a_revoked_key_stops_the_schedule_until_a_new_key_is_saved(connected, sim, clock):
+    shop, _products = connected
+    stock_sync_tick_run(now=clock.now)
+    sim.revoke_key()
+    slot = StockSyncState.objects.get(shop=shop).next_run_at
+    stock_sync_tick_run(now=slot)
+    assert runs(shop) == ["ok", "failed"]
+    assert Connection.objects.get(shop=shop).key_rejected_at is not None
+    assert StockSyncState.objects.get(shop=shop).error_code == "unauthorized"
+    assert len(mail.outbox) == 1 and "Clé Escarcelle refusée" in mail.outbox[0].body
+
+    for hours in range(1, 6):
+        assert stock_sync_tick_run(now=slot + datetime.timedelta(hours=hours)) == []
+    assert runs(shop) == ["ok", "failed"]
+
+    connection_save(shop=shop, user=None, api_key=sim.rotate_key())
+    later = slot + datetime.timedelta(hours=6)
+    assert stock_sync_tick_run(now=later) == [shop.pk]
+    assert runs(shop) == ["ok", "failed", "ok"]
+    assert len(mail.outbox) == 2
