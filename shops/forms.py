@@ -41,8 +41,8 @@ class BeneficiaryForm(forms.ModelForm):
         rate.widget.is_localized = True
         rate.error_messages.update(
             {
-                "min_value": _("Le taux de participation est compris entre 0 et 100 %."),
-                "max_value": _("Le taux de participation est compris entre 0 et 100 %."),
+                "min_value": _("Le taux de participation est compris entre 0 et 100 %%."),
+                "max_value": _("Le taux de participation est compris entre 0 et 100 %%."),
                 "invalid": _("Indiquez un taux en chiffres, par exemple 30 ou 12,5."),
             }
         )
