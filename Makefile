@@ -29,6 +29,7 @@ run: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py compilemessages_if_needed
+	$(VENV)/bin/escarcelle-sim demo --db var/escarcelle-sim.sqlite3 --key-file var/escarcelle-demo-key.txt --url http://127.0.0.1:$(SIM_PORT)
 	$(PY) manage.py demo_seed --url http://127.0.0.1:$(PORT)/
 	$(VENV)/bin/honcho start -f Procfile
 
