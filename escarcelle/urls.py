@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import include, path
 
 from escarcelle import views
 
@@ -10,8 +10,19 @@ urlpatterns = [
     path("parametres/escarcelle/", views.settings_page, name="settings"),
     path("produits/import-escarcelle/", views.import_products, name="import_products"),
     path(
+        "produits/import-escarcelle/<int:plan_id>/",
+        views.import_products_plan,
+        name="import_products_plan",
+    ),
+    path(
         "beneficiaires/import-escarcelle/",
         views.import_beneficiaries,
         name="import_beneficiaries",
     ),
+    path(
+        "beneficiaires/import-escarcelle/<int:plan_id>/",
+        views.import_beneficiaries_plan,
+        name="import_beneficiaries_plan",
+    ),
+    path("", include("escarcelle.sales.urls")),
 ]

@@ -1,0 +1,216 @@
+"""Paramètres → Synchro Escarcelle and the import pages, through Django's test client."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from catalog.models import Product
+from escarcelle.connection import client_for_shop
+from escarcelle.imports.plans import import_plan_build, import_plan_create
+from escarcelle.models import Connection, ImportPlan, ImportRun
+
+
+def settings_url(shop) -> str:
+    return reverse("escarcelle:settings", kwargs={"shop_slug": shop.slug})
+
+
+def import_url(shop, kind: str = "products") -> str:
+    return reverse(f"escarcelle:import_{kind}", kwargs={"shop_slug": shop.slug})
+
+
+def plan_url(plan) -> str:
+    return reverse(
+        f"escarcelle:import_{plan.kind}_plan",
+        kwargs={"shop_slug": plan.shop.slug, "plan_id": plan.pk},
+    )
+
+
+@pytest.fixture
+def on_emulator(settings, escarcelle):
+    settings.ESCARCELLE_BASE_URL = escarcelle.base_url
+    return escarcelle
+
+
+def test_the_settings_page_is_guarded(check_tenancy, shop):
+    check_tenancy(settings_url(shop))
+
+
+def test_the_import_start_pages_are_guarded(check_tenancy, shop):
+    check_tenancy(import_url(shop, "products"))
+    check_tenancy(import_url(shop, "beneficiaries"))
+
+
+def test_the_plan_pages_are_guarded(check_tenancy, connected, shop, manager):
+    for kind in ("products", "beneficiaries"):
+        plan = import_plan_create(shop=shop, kind=kind, user=manager)
+        check_tenancy(plan_url(plan))
+        check_tenancy(plan_url(plan), method="post", data={"shown": "0"})
+
+
+def test_a_good_key_is_saved_encrypted_and_shown_masked(on_emulator, shop, manager_client):
+    key = on_emulator.api_key
+    response = manager_client.post(settings_url(shop), {"action": "save", "api_key": key})
+    assert response.status_code == 302
+    page = manager_client.get(settings_url(shop)).content.decode()
+    assert on_emulator.name in page and "connecté" in page
+    assert "••••••••" + key[-4:] in page
+    assert key not in page
+    connection_row = Connection.objects.get(shop=shop)
+    assert connection_row.account_id == on_emulator.account_id
+    assert connection_row.api_key == key
+
+
+def test_the_key_is_absent_in_clear_from_the_database(on_emulator, shop, manager_client):
+    key = on_emulator.api_key
+    manager_client.post(settings_url(shop), {"action": "save", "api_key": key})
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM escarcelle_connection")
+        dump = repr(cursor.fetchall())
+    assert dump and key not in dump and key[4:-4] not in dump
+
+
+def test_a_wrong_key_saves_nothing_and_says_why(on_emulator, shop, manager_client):
+    wrong = on_emulator.api_key[:-3] + "xyz"
+    response = manager_client.post(settings_url(shop), {"action": "save", "api_key": wrong})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Clé Escarcelle refusée" in page
+    assert wrong not in page
+    assert not Connection.objects.exists()
+
+
+def test_an_unreachable_escarcelle_saves_nothing_and_keeps_the_old_connection(
+    connected, shop, manager_client
+):
+    before = Connection.objects.get(shop=shop)
+    connected.set_faults(outage_s=60)
+    new_key = connected.rotate_key()
+    response = manager_client.post(settings_url(shop), {"action": "save", "api_key": new_key})
+    assert "Escarcelle ne répond pas" in response.content.decode()
+    after = Connection.objects.get(shop=shop)
+    assert after.api_key_encrypted == before.api_key_encrypted
+    assert after.key_last4 == before.key_last4
+
+
+def test_a_stopped_escarcelle_saves_nothing(settings, shop, manager_client):
+    settings.ESCARCELLE_BASE_URL = "http://127.0.0.1:9"
+    response = manager_client.post(settings_url(shop), {"action": "save", "api_key": "abc123"})
+    assert "Escarcelle ne répond pas" in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+def test_a_new_key_replaces_the_old_one_and_clears_the_rejection(connected, shop, manager_client):
+    Connection.objects.filter(shop=shop).update(key_rejected_at="2026-01-01T00:00:00Z")
+    new_key = connected.rotate_key()
+    manager_client.post(settings_url(shop), {"action": "save", "api_key": new_key})
+    row = Connection.objects.get(shop=shop)
+    assert row.api_key == new_key and row.key_rejected_at is None
+
+
+def test_a_key_refused_later_marks_the_connection(connected, shop):
+    connected.revoke_key()
+    with client_for_shop(shop, max_retries=0) as client:
+        with pytest.raises(Exception, match="Clé Escarcelle refusée"):
+            client.account()
+    assert Connection.objects.get(shop=shop).key_rejected_at is not None
+
+
+def test_disconnecting_removes_the_connection(connected, shop, manager_client):
+    manager_client.post(settings_url(shop), {"action": "disconnect"})
+    assert not Connection.objects.filter(shop=shop).exists()
+
+
+def test_the_import_page_asks_to_connect_first(shop, manager_client):
+    page = manager_client.get(import_url(shop)).content.decode()
+    assert "Paramètres → Synchro Escarcelle" in page
+    response = manager_client.post(import_url(shop))
+    assert not ImportPlan.objects.exists()
+    assert response.status_code == 302
+
+
+def test_a_product_import_through_the_pages(connected, shop, manager_client):
+    connected.seed(products=130, beneficiaries=0)
+    assert "Epiclic va chercher" in manager_client.get(import_url(shop)).content.decode()
+    response = manager_client.post(import_url(shop))
+    plan = ImportPlan.objects.get(shop=shop)
+    assert response["Location"] == plan_url(plan)
+    preview = manager_client.get(plan_url(plan)).content.decode()
+    assert f'data-count="new">{plan.counts["new"]}<' in preview
+    assert "Page 1 sur 2" in preview
+    assert not Product.objects.filter(shop=shop).exists()
+    # Untick the first row of page 2, move back to page 1, then confirm from there.
+    second_page = [row["i"] for row in plan.rows[100:]]
+    data = {"shown": second_page, "keep": second_page[1:], "goto": "1"}
+    manager_client.post(plan_url(plan) + "?page=2", data)
+    first_page = [row["i"] for row in plan.rows[:100]]
+    response = manager_client.post(
+        plan_url(plan), {"shown": first_page, "keep": first_page, "confirm": "1"}
+    )
+    assert response.status_code == 302
+    assert Product.objects.filter(shop=shop).count() == plan.counts["new"] - 1
+    assert not Product.objects.filter(escarcelle_id=plan.rows[100]["eid"]).exists()
+    done = manager_client.get(plan_url(plan)).content.decode()
+    assert "vérifiez bien vos produits avant de les ajouter dans un catalogue" in done.lower()
+    assert "Pensez à leur attribuer une photo" in done
+    history = manager_client.get(settings_url(shop)).content.decode()
+    assert f"{plan.counts['new'] - 1} créés" in history
+
+
+def test_the_progress_partial_polls_until_the_plan_is_ready(
+    connected, shop, manager, manager_client
+):
+    connected.seed(products=3, beneficiaries=0)
+    plan = import_plan_create(shop=shop, kind="products", user=manager)
+    polling = manager_client.get(plan_url(plan) + "?poll=1", headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 1s"' in polling.content.decode()
+    assert "<html" not in polling.content.decode()
+    without_js = manager_client.get(plan_url(plan)).content.decode()
+    assert "Actualiser" in without_js
+    import_plan_build(plan_id=plan.pk)
+    ready = manager_client.get(plan_url(plan) + "?poll=1", headers={"HX-Request": "true"})
+    assert ready["HX-Refresh"] == "true"
+
+
+def test_a_second_confirmation_gets_a_clear_message(connected, shop, manager_client):
+    connected.seed(products=4, beneficiaries=0)
+    manager_client.post(import_url(shop))
+    manager_client.post(import_url(shop))
+    first, second = ImportPlan.objects.filter(shop=shop).order_by("id")
+    manager_client.post(plan_url(first), {"confirm": "1"})
+    response = manager_client.post(plan_url(second), {"confirm": "1"}, follow=True)
+    assert "Un autre import a été confirmé" in response.content.decode()
+    assert Product.objects.filter(shop=shop).count() == first.counts["new"]
+
+
+def test_the_key_never_reaches_the_logs_across_connect_import_and_failure(
+    on_emulator, shop, manager_client, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    key = on_emulator.api_key
+    on_emulator.seed(products=5, beneficiaries=3)
+    manager_client.post(settings_url(shop), {"action": "save", "api_key": key})
+    manager_client.post(import_url(shop))
+    plan = ImportPlan.objects.get(shop=shop)
+    manager_client.post(plan_url(plan), {"confirm": "1"})
+    manager_client.post(import_url(shop, "beneficiaries"))
+    on_emulator.set_faults(outage_s=60)
+    manager_client.post(import_url(shop))
+    manager_client.post(settings_url(shop), {"action": "save", "api_key": key + "zz"})
+    assert ImportRun.objects.filter(result="failed").exists()
+    assert "escarcelle GET /products" in caplog.text
+    assert key not in caplog.text
+
+
+def test_rotating_the_secret_key_keeps_the_escarcelle_key_readable(connected, shop, settings):
+    old_secret = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-brand-new-secret-key-for-this-test-0123456789"
+    settings.SECRET_KEY_FALLBACKS = [old_secret]
+    assert Connection.objects.get(shop=shop).api_key == connected.api_key
+    call_command("rotate_escarcelle_keys")
+    settings.SECRET_KEY_FALLBACKS = []
+    assert Connection.objects.get(shop=shop).api_key == connected.api_key
