@@ -31,9 +31,9 @@ def connect(*, shop: Shop, account) -> Connection:
     )
 
 
-def bind_products(*, shop: Shop, account, count: int) -> list[Product]:
-    """Epiclic products imported from (bound to) the first ``count`` emulator products."""
-    remote = [p for p in account.products() if p["active"]][:count]
+def bind_products(*, shop: Shop, account, count: int, offset: int = 0) -> list[Product]:
+    """Epiclic products imported from (bound to) ``count`` emulator products."""
+    remote = [p for p in account.products() if p["active"]][offset : offset + count]
     assert len(remote) == count, "seed the account with enough products"
     return [
         make_product(

@@ -1,0 +1,110 @@
+"""The fault suite over real HTTP: whatever fails, every validated order reaches Escarcelle
+exactly once, and Escarcelle's stock moves by exactly the delivered quantities."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.utils import timezone
+
+from escarcelle.sales.models import SaleOutbox, SaleStatus
+from escarcelle.sales.services import LEASE, sales_deliver, sales_sweep
+from tests.escarcelle.sales.helpers import (
+    assert_exactly_once,
+    closed_distribution,
+    deliver_rounds,
+    validate,
+)
+
+
+def test_thirty_percent_of_requests_failing_still_delivers_every_sale_once(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=30, lines=3)
+    validate(scene)
+    before = sim.stock()
+    sim.set_faults(seed=7, error_rate=0.3)
+    rounds = deliver_rounds(scene.distribution, batch_size=4)
+    sim.clear_faults()
+    assert rounds > 1  # the faults did bite
+    assert SaleOutbox.objects.filter(attempts__gt=1).exists()
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+def test_requests_slower_than_the_timeout_end_as_one_sale_each(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=5, lines=2)
+    validate(scene)
+    before = sim.stock()
+    sim.set_faults(hang_s=4.0, paths=["/api/v1/sales/batch"])  # the client's read timeout is 3 s
+    report = sales_deliver(distribution=scene.distribution)
+    assert report.sent == 0 and report.retry_later == 5
+    pending = SaleOutbox.objects.filter(status=SaleStatus.PENDING)
+    assert pending.count() == 5
+    assert all(r.error_code == "timeout" and r.next_attempt_at for r in pending)
+    sim.clear_faults()
+    deliver_rounds(scene.distribution)
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+def test_a_reset_after_escarcelle_committed_is_replayed_not_sold_twice(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=6, lines=2)
+    validate(scene)
+    before = sim.stock()
+    sim.set_faults(reset_after_commit_rate=1.0, paths=["/api/v1/sales/batch"])
+    report = sales_deliver(distribution=scene.distribution)
+    assert report.sent == 0
+    assert len(sim.sales()) == 6  # Escarcelle did record them
+    sim.clear_faults()
+    deliver_rounds(scene.distribution)
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+def test_an_answer_that_is_not_json_is_retried_without_a_duplicate(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=4, lines=2)
+    validate(scene)
+    before = sim.stock()
+    sim.set_faults(malformed_rate=1.0, paths=["/api/v1/sales/batch"])
+    report = sales_deliver(distribution=scene.distribution)
+    assert report.sent == 0
+    assert {r.error_code for r in SaleOutbox.objects.all()} == {"malformed"}
+    sim.clear_faults()
+    deliver_rounds(scene.distribution)
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+def test_escarcelle_down_for_hours_backs_off_then_delivers_everything_once(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=8, lines=2)
+    validate(scene)
+    before = sim.stock()
+    sim.set_faults(outage_s=24 * 3600)
+    clock = timezone.now()
+    delays = []
+    for _ in range(6):  # six hours of rounds, an hour apart
+        report = sales_deliver(distribution=scene.distribution, now=clock)
+        assert report.sent == 0 and report.requests == 1
+        row = SaleOutbox.objects.order_by("id").first()
+        delays.append(row.next_attempt_at - clock)
+        clock += datetime.timedelta(hours=1)
+    assert delays[-1] > delays[0]  # exponential back-off
+    assert SaleOutbox.objects.filter(attempts=6, status=SaleStatus.PENDING).count() == 8
+    sim.clear_faults()
+    assert sim.sales() == []
+    sales_sweep(now=clock)
+    assert SaleOutbox.objects.filter(status=SaleStatus.SENT).count() == 8
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+def test_the_sweeper_takes_up_sales_whose_task_was_lost(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
+    validate(scene)  # the delivery task never runs (the queue was emptied)
+    before = sim.stock()
+    report = sales_sweep()
+    assert report.sent == 3
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+def test_a_claimed_sale_is_left_alone_until_its_lease_expires(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=2)
+    validate(scene)
+    now = timezone.now()
+    SaleOutbox.objects.update(claimed_until=now + LEASE, claim_token="dead-worker")
+    assert sales_sweep(now=now).sent == 0
+    assert sales_sweep(now=now + LEASE + datetime.timedelta(seconds=1)).sent == 2

@@ -1,0 +1,50 @@
+"""The pages: tenancy, and what the manager reads."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+
+from escarcelle.sales.models import SaleOutbox, SaleStatus
+from tests.escarcelle.sales.helpers import closed_distribution, validate
+
+
+def test_the_unsent_sales_page_is_guarded(check_tenancy, shop):
+    check_tenancy(reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug}))
+
+
+def test_the_renvoyer_action_is_guarded(check_tenancy, sim, shop, other_shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=1)
+    validate(scene)
+    sale = SaleOutbox.objects.get()
+    url = reverse("escarcelle:sales:retry", kwargs={"shop_slug": shop.slug, "pk": sale.pk})
+    check_tenancy(url, method="post")
+
+
+def test_a_manager_cannot_resend_another_shops_sale(sim, shop, other_shop, manager_client):
+    scene = closed_distribution(shop=other_shop, account=sim, orders=1)
+    validate(scene)
+    sale = SaleOutbox.objects.get()
+    SaleOutbox.objects.update(status=SaleStatus.FAILED)
+    url = reverse("escarcelle:sales:retry", kwargs={"shop_slug": shop.slug, "pk": sale.pk})
+    assert manager_client.post(url).status_code == 404
+    sale.refresh_from_db()
+    assert sale.status == SaleStatus.FAILED
+
+
+def test_the_unsent_sales_page_lists_pending_and_failed_sales_across_distributions(
+    sim, shop, manager_client
+):
+    first = closed_distribution(shop=shop, account=sim, orders=2)
+    validate(first)
+    second = closed_distribution(shop=shop, account=sim, orders=1, products=first.products)
+    validate(second)
+    failed = SaleOutbox.objects.filter(distribution=second.distribution).get()
+    failed.status = SaleStatus.FAILED
+    failed.error_code = "product_archived"
+    failed.error_product_id = first.products[0].escarcelle_id
+    failed.save()
+    response = manager_client.get(reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug}))
+    text = response.content.decode()
+    assert "En échec (1)" in text and "En attente (2)" in text
+    assert f"« {first.products[0].name} » est archivé" in text
+    assert text.count(">Renvoyer</button>") == 1

@@ -1,0 +1,115 @@
+"""Workers racing each other, and a worker killed with SIGKILL in the middle of a batch."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+from django.utils import timezone
+
+from escarcelle.sales.models import SaleOutbox, SaleStatus
+from escarcelle.sales.services import LEASE, sales_deliver, sales_sweep
+from tests.escarcelle.sales.helpers import assert_exactly_once, closed_distribution, validate
+
+
+@pytest.fixture(autouse=True)
+def _no_queue(monkeypatch):
+    """The validation's task is not run: the workers below do the delivery."""
+    monkeypatch.setattr("escarcelle.sales.tasks.sales_deliver_task", lambda pk: None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=24, lines=2)
+    validate(scene)
+    before = sim.stock()
+    sim.set_faults(latency_ms=50, paths=["/api/v1/sales/batch"])  # so that they overlap
+    barrier = threading.Barrier(2)
+    reports = []
+    errors = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            reports.append(sales_deliver(distribution=scene.distribution, batch_size=3))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sim.clear_faults()
+    assert errors == []
+    # Each sale was sent by exactly one worker: a row sent by both would count twice.
+    assert sum(r.sent for r in reports) == 24
+    assert SaleOutbox.objects.filter(status=SaleStatus.SENT).count() == 24
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+WORKER = textwrap.dedent(
+    """
+    import os, sys
+    os.environ["DJANGO_SETTINGS_MODULE"] = "epiclic.settings_test"
+    from django.conf import settings
+    settings.DATABASES["default"]["NAME"] = sys.argv[1]
+    settings.ESCARCELLE_BASE_URL = sys.argv[3]
+    settings.ESCARCELLE_READ_TIMEOUT = 60.0
+    import django
+    django.setup()
+    from distributions.models import Distribution
+    from escarcelle.sales.services import sales_deliver
+    sales_deliver(distribution=Distribution.objects.get(pk=int(sys.argv[2])), call_retries=0)
+    """
+)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_leaves_nothing_lost_and_nothing_doubled(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=10, lines=2)
+    validate(scene)
+    before = sim.stock()
+    # Escarcelle takes 4 s to answer: the worker is killed while its request is in flight.
+    sim.set_faults(latency_ms=4000, paths=["/api/v1/sales/batch"])
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            WORKER,
+            connection.settings_dict["NAME"],
+            str(scene.distribution.pk),
+            sim.base_url,
+        ],
+        cwd=settings.BASE_DIR,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not SaleOutbox.objects.filter(claimed_until__isnull=False).exists():
+            assert worker.poll() is None, "the worker ended before claiming anything"
+            assert time.monotonic() < deadline, "the worker never claimed its sales"
+            time.sleep(0.05)
+        time.sleep(0.5)  # its request is now on the wire
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+    claimed = SaleOutbox.objects.filter(status=SaleStatus.PENDING, claimed_until__isnull=False)
+    assert claimed.count() == 10  # a dead worker's claim: nobody else takes them yet
+    sim.clear_faults()
+    assert sales_sweep().sent == 0
+    # The lease expires; the sweeper (the restarted worker) sends them, with the same keys.
+    later = timezone.now() + LEASE + datetime.timedelta(seconds=1)
+    assert sales_sweep(now=later).sent == 10
+    assert_exactly_once(sim, scene.distribution, before)
