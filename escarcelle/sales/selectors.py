@@ -196,3 +196,11 @@ def shop_unsent_sales(*, shop: Shop) -> dict[str, Any]:
         "failed": [v for v in views if v.sale.status == SaleStatus.FAILED],
         "pending": [v for v in views if v.sale.status == SaleStatus.PENDING],
     }
+
+
+def shop_sales_counts(*, shop: Shop) -> dict[str, int]:
+    return SaleOutbox.objects.filter(shop=shop).aggregate(
+        sent=Count("id", filter=Q(status=SaleStatus.SENT)),
+        pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
+        failed=Count("id", filter=Q(status=SaleStatus.FAILED)),
+    )

@@ -48,3 +48,13 @@ def test_the_unsent_sales_page_lists_pending_and_failed_sales_across_distributio
     assert "En échec (1)" in text and "En attente (2)" in text
     assert f"« {first.products[0].name} » est archivé" in text
     assert text.count(">Renvoyer</button>") == 1
+
+
+def test_the_synchro_escarcelle_page_shows_the_sales_section_with_a_link(sim, shop, manager_client):
+    scene = closed_distribution(shop=shop, account=sim, orders=2)
+    validate(scene)
+    SaleOutbox.objects.filter(pk=SaleOutbox.objects.first().pk).update(status=SaleStatus.FAILED)
+    response = manager_client.get(reverse("escarcelle:settings", kwargs={"shop_slug": shop.slug}))
+    text = response.content.decode()
+    assert "1 en attente" in text and "1 en échec" in text
+    assert reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug}) in text
