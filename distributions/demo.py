@@ -29,7 +29,7 @@ def _place_orders(shop: Shop, distribution: Distribution, offset: int) -> None:
     for n, membership in enumerate(memberships.order_by("user__username")):
         chosen = products[offset + n :: 4][:3]
         quantities = {
-            p.pk: Decimal("1") if p.unit == "piece" else Decimal("0.5")
+            p.pk: Decimal("0.5") if p.unit == "kg" else Decimal("1")
             for p in chosen
             if available.get(p.pk, Decimal("0")) >= 2
         }

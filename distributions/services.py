@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, StockSource, Unit
@@ -36,6 +36,15 @@ class OrderRefused(Refused):
 
 class ValidationRefused(Refused):
     pass
+
+
+def _qty(quantity: Decimal) -> str:
+    """A quantity as a French reader expects it in a message: ``1,5``, ``10``."""
+    return formats.number_format(quantity.normalize())
+
+
+def _eur(amount: Decimal) -> str:
+    return formats.number_format(amount, 2)
 
 
 def quantity_error(quantity: Decimal, unit: str) -> str | None:
@@ -128,8 +137,8 @@ def order_confirm(
                 _("%(product)s : il n'en reste que %(available)s, vous en demandez %(quantity)s.")
                 % {
                     "product": product.name,
-                    "available": max(ZERO, can_order).normalize(),
-                    "quantity": quantity.normalize(),
+                    "available": _qty(max(ZERO, can_order)),
+                    "quantity": _qty(quantity),
                 }
             )
         lines.append(
@@ -155,7 +164,11 @@ def order_confirm(
                     "Cette commande (%(total)s €) dépasse votre budget du mois : "
                     "il vous reste %(left)s € sur %(budget)s €."
                 )
-                % {"total": total, "left": max(ZERO, budget - spent), "budget": budget}
+                % {
+                    "total": _eur(total),
+                    "left": _eur(max(ZERO, budget - spent)),
+                    "budget": _eur(budget),
+                }
             )
     if existing is None:
         order = Order.objects.create(
@@ -207,7 +220,7 @@ def order_line_deliver(*, line: OrderLine, delivered_quantity: Decimal | None) -
         if delivered_quantity > line.quantity:
             raise ValidationRefused(
                 _("La quantité livrée ne peut pas dépasser la quantité commandée (%(q)s).")
-                % {"q": line.quantity.normalize()}
+                % {"q": _qty(line.quantity)}
             )
         if delivered_quantity and quantity_error(delivered_quantity, line.product.unit):
             raise ValidationRefused(quantity_error(delivered_quantity, line.product.unit))
