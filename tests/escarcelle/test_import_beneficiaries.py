@@ -1,0 +1,111 @@
+"""Importing beneficiaries: create with an invitation, match by e-mail, deactivate ended access."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core import mail
+
+from escarcelle.imports.plans import import_plan_apply, import_plan_build, import_plan_create
+from escarcelle.models import PlanStatus
+from shops.models import BeneficiaryProfile, Membership, Role
+from tests.factories import make_beneficiary, make_membership, make_user
+
+
+def build(shop, user):
+    plan = import_plan_create(shop=shop, kind="beneficiaries", user=user)
+    import_plan_build(plan_id=plan.pk)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.READY, plan.error
+    return plan
+
+
+def usable(people: list[dict]) -> list[dict]:
+    today = datetime.date.today().isoformat()
+    return [
+        p
+        for p in people
+        if p["active"] and (p["access_valid_until"] is None or p["access_valid_until"] >= today)
+    ]
+
+
+def test_new_beneficiaries_are_created_with_an_invitation(
+    connected, shop, manager, settings, django_capture_on_commit_callbacks
+):
+    connected.seed(products=0, beneficiaries=8)
+    people = usable(connected.beneficiaries())
+    plan = build(shop, manager)
+    assert plan.counts["new"] == len(people)
+    with_email = [p for p in people if p["email"]]
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
+    assert run.counts["new"] == len(people)
+    for person in people:
+        profile = BeneficiaryProfile.objects.select_related("membership__user").get(
+            shop=shop, escarcelle_id=person["id"]
+        )
+        assert profile.membership.role == Role.BENEFICIARY
+        assert profile.participation_rate == Decimal(person["participation_rate"])
+        assert profile.card_number == (person["card_number"] or "")
+        assert profile.household_size == person["household_size"]
+        if person["email"]:
+            assert profile.membership.user.username == person["email"].lower()
+            assert not profile.membership.user.has_usable_password()
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p["email"].lower() for p in with_email)
+    assert all(settings.SITE_URL in m.body for m in mail.outbox)
+
+
+def test_a_member_is_matched_by_email_case_insensitively(connected, shop, manager):
+    connected.seed(products=0, beneficiaries=4)
+    person = [p for p in usable(connected.beneficiaries()) if p["email"]][0]
+    user = make_user(email=person["email"].upper())
+    existing = make_beneficiary(shop=shop, user=user, participation_rate="100")
+    plan = build(shop, manager)
+    link = [row for row in plan.rows if row["status"] == "link"]
+    assert [row["eid"] for row in link] == [person["id"]]
+    import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
+    existing.refresh_from_db()
+    assert existing.escarcelle_id == person["id"]
+    assert existing.participation_rate == Decimal(person["participation_rate"])
+    assert get_user_model().objects.filter(email__iexact=person["email"]).count() == 1
+
+
+def test_a_manager_address_is_never_turned_into_a_beneficiary(connected, shop, manager):
+    connected.seed(products=0, beneficiaries=3)
+    person = [p for p in usable(connected.beneficiaries()) if p["email"]][0]
+    make_membership(shop=shop, user=make_user(email=person["email"]), role=Role.MANAGER)
+    plan = build(shop, manager)
+    row = next(row for row in plan.rows if row["eid"] == person["id"])
+    assert row["status"] == "error"
+    import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
+    assert not BeneficiaryProfile.objects.filter(escarcelle_id=person["id"]).exists()
+
+
+def test_ended_access_is_shown_and_deactivated_on_confirmation(connected, shop, manager):
+    connected.seed(products=0, beneficiaries=5)
+    import_plan_apply(shop=shop, plan_id=build(shop, manager).pk, user=manager)
+    bound = list(BeneficiaryProfile.objects.filter(shop=shop, active=True))
+    ended, inactive = bound[0], bound[1]
+    connected.update_beneficiary(ended.escarcelle_id, access_valid_until="2020-01-01")
+    connected.update_beneficiary(inactive.escarcelle_id, active=False)
+    plan = build(shop, manager)
+    deactivate = {row["eid"] for row in plan.rows if row["status"] == "deactivate"}
+    assert deactivate == {ended.escarcelle_id, inactive.escarcelle_id}
+    import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
+    ended.refresh_from_db()
+    inactive.refresh_from_db()
+    assert not ended.active and not inactive.active
+    assert Membership.objects.filter(pk=ended.membership_id).exists(), "never deleted"
+
+
+def test_a_second_beneficiary_import_changes_nothing(connected, shop, manager):
+    connected.seed(products=0, beneficiaries=6)
+    import_plan_apply(shop=shop, plan_id=build(shop, manager).pk, user=manager)
+    before = list(BeneficiaryProfile.objects.order_by("id").values())
+    plan = build(shop, manager)
+    assert {row["status"] for row in plan.rows} <= {"unchanged"}
+    import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
+    assert list(BeneficiaryProfile.objects.order_by("id").values()) == before
