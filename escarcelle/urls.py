@@ -6,7 +6,7 @@ from escarcelle import views
 
 app_name = "escarcelle"
 urlpatterns = [
-    path("stocks/", views.stocks, name="stocks"),
+    path("stocks/", include("escarcelle.stock.urls")),
     path("parametres/escarcelle/", views.settings_page, name="settings"),
     path("produits/import-escarcelle/", views.import_products, name="import_products"),
     path(

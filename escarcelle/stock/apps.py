@@ -8,3 +8,10 @@ class StockConfig(AppConfig):
     name = "escarcelle.stock"
     label = "escarcelle_stock"
     verbose_name = _("Stocks Escarcelle")
+
+    def ready(self) -> None:
+        from escarcelle import views
+
+        section = "escarcelle_stock/_settings_section.html"
+        if section not in views.SETTINGS_SECTIONS:
+            views.SETTINGS_SECTIONS.append(section)

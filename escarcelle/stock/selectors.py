@@ -1,0 +1,228 @@
+"""Reads for the Stocks page: one row per product, the sync banner, the sync progress."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from catalog.models import Product, StockSource
+from distributions.availability import reserved_quantities
+from escarcelle.models import Connection
+from escarcelle.stock.availability import escarcelle_figures
+from escarcelle.stock.models import StockSyncRun, StockSyncState, SyncResult
+from shops.models import Shop
+
+ZERO = Decimal("0")
+PAGE_SIZE = 50
+STALE_AFTER = datetime.timedelta(hours=2)
+QUEUED_FOR_AT_MOST = datetime.timedelta(minutes=10)
+
+
+def low_stock_threshold() -> Decimal:
+    return Decimal(str(getattr(settings, "STOCK_LOW_THRESHOLD", "3")))
+
+
+@dataclass
+class StockRow:
+    product: Product
+    quantity: Decimal | None  # Escarcelle's figure or the hand stock; None: never read
+    reserved: Decimal
+    available: Decimal  # raw; the template shows max(0, …)
+    low: bool
+
+    @property
+    def shown_quantity(self) -> Decimal | None:
+        return None if self.quantity is None else max(ZERO, self.quantity)
+
+    @property
+    def shown_available(self) -> Decimal:
+        return max(ZERO, self.available)
+
+    @property
+    def negative_quantity(self) -> bool:
+        return self.quantity is not None and self.quantity < 0
+
+
+def _products(shop: Shop, *, q: str, source: str) -> QuerySet[Product]:
+    products = Product.objects.filter(shop=shop).order_by("name", "id")
+    if q:
+        products = products.filter(
+            Q(name__icontains=q) | Q(ref__icontains=q) | Q(barcode__icontains=q)
+        )
+    if source in (StockSource.ESCARCELLE, StockSource.MANUAL):
+        products = products.filter(stock_source=source)
+    return products
+
+
+def _figures(
+    shop: Shop, sources: dict[int, tuple[str, Decimal]]
+) -> dict[int, tuple[Decimal | None, Decimal, Decimal]]:
+    """(quantity, reserved, available) per product id, in a fixed number of queries."""
+    escarcelle = [pk for pk, (source, _s) in sources.items() if source == StockSource.ESCARCELLE]
+    manual = [pk for pk in sources if pk not in set(escarcelle)]
+    figures: dict[int, tuple[Decimal | None, Decimal, Decimal]] = {}
+    if escarcelle:
+        figures.update(escarcelle_figures(shop=shop, product_ids=escarcelle))
+    if manual:
+        reserved = reserved_quantities(shop=shop, product_ids=manual)
+        for pk in manual:
+            stock = sources[pk][1]
+            figures[pk] = (stock, reserved.get(pk, ZERO), stock - reserved.get(pk, ZERO))
+    return figures
+
+
+def stock_rows(
+    shop: Shop, *, q: str = "", source: str = "", low_only: bool = False, page: str | None = None
+) -> tuple[Page, list[StockRow]]:
+    """One page of the Stocks table. The query count does not depend on the number of rows."""
+    products = _products(shop, q=q, source=source)
+    threshold = low_stock_threshold()
+    if low_only:
+        # The filter needs every product's figure: computed for the filtered set at once.
+        sources = {
+            pk: (src, stock)
+            for pk, src, stock in products.values_list("pk", "stock_source", "stock")
+        }
+        figures = _figures(shop, sources)
+        ids = [pk for pk in sources if figures[pk][2] <= threshold]
+        paginated = Paginator(ids, PAGE_SIZE).get_page(page)
+        by_id = Product.objects.in_bulk(list(paginated.object_list))
+        page_products = [by_id[pk] for pk in paginated.object_list]
+    else:
+        paginated = Paginator(products, PAGE_SIZE).get_page(page)
+        page_products = list(paginated.object_list)
+        figures = _figures(shop, {p.pk: (p.stock_source, p.stock) for p in page_products})
+    rows = []
+    for product in page_products:
+        quantity, reserved, available = figures[product.pk]
+        rows.append(
+            StockRow(
+                product=product,
+                quantity=quantity,
+                reserved=reserved,
+                available=available,
+                low=available <= threshold,
+            )
+        )
+    return paginated, rows
+
+
+# --- The banner and the progress of a sync -----------------------------------------------------
+
+REASONS = {
+    "unauthorized": gettext_lazy("clé refusée"),
+    "not_connected": gettext_lazy("aucune clé enregistrée"),
+    "key_unreadable": gettext_lazy("clé illisible"),
+    "rate_limited": gettext_lazy("trop de requêtes"),
+    "network": gettext_lazy("Escarcelle injoignable"),
+    "timeout": gettext_lazy("Escarcelle injoignable"),
+    "unavailable": gettext_lazy("Escarcelle injoignable"),
+    "server_error": gettext_lazy("Escarcelle injoignable"),
+    "malformed": gettext_lazy("réponse illisible"),
+}
+
+
+def reason_label(code: str) -> str:
+    label = REASONS.get(code)
+    return str(label) if label else _("réponse incohérente d'Escarcelle")
+
+
+@dataclass
+class SyncBanner:
+    level: str  # "" (information), "warn" or "bad"
+    messages: list[str]
+
+
+def sync_banner(
+    *,
+    connection: Connection | None,
+    state: StockSyncState | None,
+    now: datetime.datetime,
+) -> SyncBanner:
+    if connection is None:
+        return SyncBanner(
+            "",
+            [
+                _(
+                    "Epiclic n'est pas connecté à Escarcelle : renseignez votre clé dans "
+                    "Paramètres → Synchro Escarcelle, puis importez vos produits."
+                )
+            ],
+        )
+    messages: list[str] = []
+    level = ""
+    if state is None or state.last_attempt_at is None:
+        messages.append(_("Aucune synchronisation des stocks pour l'instant."))
+        level = "warn"
+    else:
+        if state.last_result == SyncResult.FAILED:
+            level = "bad"
+            messages.append(
+                _("Dernière tentative le %(when)s : échec (%(reason)s). %(detail)s")
+                % {
+                    "when": _local(state.last_attempt_at),
+                    "reason": reason_label(state.error_code),
+                    "detail": state.error_message,
+                }
+            )
+        if state.last_success_at is None:
+            level = level or "warn"
+            messages.append(_("Les stocks n'ont encore jamais été lus dans Escarcelle."))
+        elif now - state.last_success_at > STALE_AFTER:
+            level = level or "warn"
+            messages.append(
+                _(
+                    "Attention : les stocks n'ont pas été lus depuis plus de deux heures "
+                    "(dernière lecture réussie le %(when)s)."
+                )
+                % {"when": _local(state.last_success_at)}
+            )
+        else:
+            messages.append(
+                _("Dernière synchronisation réussie le %(when)s.")
+                % {"when": _local(state.last_success_at)}
+            )
+    if connection.key_rejected_at is not None:
+        level = "bad"
+        messages.append(
+            _(
+                "Escarcelle refuse la clé enregistrée : les synchronisations automatiques sont "
+                "suspendues jusqu'à ce qu'une nouvelle clé soit enregistrée."
+            )
+        )
+    elif state is not None and state.next_run_at is not None:
+        messages.append(
+            _("Prochaine synchronisation : %(when)s.") % {"when": _local(state.next_run_at)}
+        )
+    return SyncBanner(level, messages)
+
+
+def _local(moment: datetime.datetime) -> str:
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def sync_progress(state: StockSyncState | None, now: datetime.datetime) -> str:
+    """ "running", "queued" or "" (nothing under way)."""
+    if state is None:
+        return ""
+    if state.claimed_until is not None and state.claimed_until > now:
+        return "running"
+    if (
+        state.requested_at is not None
+        and (state.last_attempt_at is None or state.last_attempt_at < state.requested_at)
+        and now - state.requested_at < QUEUED_FOR_AT_MOST
+    ):
+        return "queued"
+    return ""
+
+
+def sync_history(shop: Shop, limit: int = 20) -> list[StockSyncRun]:
+    return list(StockSyncRun.objects.filter(shop=shop)[:limit])

@@ -1,0 +1,97 @@
+"""The Stocks page (manager): figures per product, the sync banner, "Synchroniser maintenant"."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from catalog.models import StockSource
+from escarcelle.connection import connection_for
+from escarcelle.stock import selectors
+from escarcelle.stock.models import StockSyncState
+from escarcelle.stock.services import stock_sync_request
+from escarcelle.stock.tasks import stock_sync_task
+from shops.access import manager_view
+
+
+class StockFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100)
+    source = forms.ChoiceField(
+        label=gettext_lazy("Origine du stock"),
+        required=False,
+        choices=[("", gettext_lazy("Toutes")), *StockSource.choices],
+    )
+    low = forms.BooleanField(label=gettext_lazy("Stock bas seulement"), required=False)
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {"q": data["q"].strip(), "source": data["source"], "low_only": data["low"]}
+
+
+def _status_context(request: HttpRequest) -> dict:
+    now = timezone.now()
+    state = StockSyncState.objects.filter(shop=request.shop).first()
+    connection = connection_for(request.shop)
+    return {
+        "state": state,
+        "connection": connection,
+        "banner": selectors.sync_banner(connection=connection, state=state, now=now),
+        "progress": selectors.sync_progress(state, now),
+    }
+
+
+@manager_view
+def stocks(request: HttpRequest) -> HttpResponse:
+    form = StockFilterForm(request.GET)
+    page, rows = selectors.stock_rows(request.shop, **form.filters(), page=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        **_status_context(request),
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "query": query.urlencode(),
+        "threshold": selectors.low_stock_threshold(),
+        "runs": selectors.sync_history(request.shop),
+    }
+    template = "escarcelle_stock/stocks.html"
+    if request.htmx and request.htmx.target == "stock-table":
+        template += "#table"
+    return render(request, template, context)
+
+
+@manager_view
+def sync_status(request: HttpRequest) -> HttpResponse:
+    """The progress block, polled by htmx while a sync is queued or running."""
+    context = _status_context(request)
+    if request.GET.get("poll") and not context["progress"]:
+        return HttpResponseClientRefresh()  # finished: reload the page with the new figures
+    return render(request, "escarcelle_stock/stocks.html#status", context)
+
+
+@require_POST
+@manager_view
+def sync_now(request: HttpRequest) -> HttpResponse:
+    shop = request.shop
+    if connection_for(shop) is None:
+        messages.error(
+            request, _("Renseignez d'abord votre clé dans Paramètres → Synchro Escarcelle.")
+        )
+    else:
+        stock_sync_request(shop=shop)
+        stock_sync_task(shop.pk)
+        if not request.htmx:
+            messages.success(request, _("Synchronisation demandée."))
+    if request.htmx:
+        return render(request, "escarcelle_stock/stocks.html#status", _status_context(request))
+    return redirect("escarcelle:stocks", shop_slug=shop.slug)

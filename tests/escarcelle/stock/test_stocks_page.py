@@ -1,0 +1,230 @@
+"""The Stocks page: figures per product, filters, the banner, "Synchroniser maintenant"."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import StockSource
+from distributions.availability import available_quantities
+from escarcelle.models import Connection
+from escarcelle.stock.models import StockSyncRun, StockSyncState
+from escarcelle.stock.services import stock_sync_shop
+from escarcelle.stock.tasks import stock_sync_tick_run
+from tests.distributions.factories import make_distribution, make_order, make_product
+from tests.factories import make_membership, make_shop
+
+
+def url(shop, name="escarcelle:stocks") -> str:
+    return reverse(name, kwargs={"shop_slug": shop.slug})
+
+
+def row_of(html: str, name: str) -> str:
+    match = re.search(r"<tr[^>]*>\s*<td>" + re.escape(name) + r".*?</tr>", html, re.S)
+    assert match, f"no row for {name}"
+    return match.group(0)
+
+
+def cells(row: str) -> list[str]:
+    return [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    ]
+
+
+def test_it_guards_the_pages(check_tenancy, shop):
+    check_tenancy(url(shop))
+    check_tenancy(url(shop, "escarcelle:stocks_status"))
+    check_tenancy(url(shop, "escarcelle:stocks_sync"), method="post")
+
+
+def test_in_shop_sales_show_up_on_the_page_after_the_next_sync(
+    connected, sim, manager_client, clock
+):
+    shop, products = connected
+    stock_sync_tick_run(now=clock.now)
+    product = products[0]
+    before = sim.stock()[product.escarcelle_id]
+    sim.sell_in_shop(product.escarcelle_id, "2")
+    html = manager_client.get(url(shop)).content.decode()
+    assert cells(row_of(html, product.name))[2] == f"{before:f}".rstrip("0").rstrip(".")
+    stock_sync_tick_run(now=StockSyncState.objects.get(shop=shop).next_run_at)
+    html = manager_client.get(url(shop)).content.decode()
+    after = before - 2
+    assert cells(row_of(html, product.name))[2] == f"{after:f}".rstrip("0").rstrip(".")
+
+
+def test_rows_show_quantity_reserved_and_available_with_low_stock_highlighted(
+    connected, sim, manager_client
+):
+    shop, products = connected
+    product = products[0]
+    sim.adjust(product.escarcelle_id, "5")
+    stock_sync_shop(shop=shop)
+    member = make_membership(shop=shop, role="beneficiary")
+    make_order(membership=member, distribution=make_distribution(shop=shop), lines={product: 3})
+    hand = make_product(shop=shop, name="Confiture maison", stock="1")
+    html = manager_client.get(url(shop)).content.decode()
+    row = row_of(html, product.name)
+    assert cells(row)[2:5] == ["5", "3", "2"]
+    assert 'class="low"' in row
+    hand_row = row_of(html, "Confiture maison")
+    assert cells(hand_row)[1:5] == ["géré à la main", "1", "0", "1"]
+    # The ordering pages use the same figures.
+    assert available_quantities(shop=shop, product_ids=[product.pk, hand.pk]) == {
+        product.pk: 2,
+        hand.pk: 1,
+    }
+    assert "Synchroniser maintenant" in html
+    assert "Dernière synchronisation réussie" in html
+    assert "Produit de l autre épicerie" not in html
+
+
+def test_negative_escarcelle_stock_is_shown_as_zero_with_a_flag(connected, sim, manager_client):
+    shop, products = connected
+    sim.adjust(products[0].escarcelle_id, "-2")
+    stock_sync_shop(shop=shop)
+    row = row_of(manager_client.get(url(shop)).content.decode(), products[0].name)
+    assert cells(row)[2].startswith("0") and "-2" in cells(row)[2]
+    assert cells(row)[4] == "0"
+
+
+def test_filters_by_source_low_stock_and_search(connected, sim, manager_client):
+    shop, products = connected
+    for product in products:
+        sim.adjust(product.escarcelle_id, "50")
+    sim.adjust(products[1].escarcelle_id, "2")
+    stock_sync_shop(shop=shop)
+    make_product(shop=shop, name="Confiture maison", stock="10")
+
+    def names(response) -> list[str]:
+        table = response.content.decode().split('id="stock-table"')[1].split("</table>")[0]
+        return [n.strip() for n in re.findall(r"<tr[^>]*>\s*<td>([^<]+)", table)]
+
+    assert names(manager_client.get(url(shop), {"source": "manual"})) == ["Confiture maison"]
+    assert len(names(manager_client.get(url(shop), {"source": StockSource.ESCARCELLE}))) == 5
+    assert names(manager_client.get(url(shop), {"low": "on"})) == [products[1].name]
+    assert names(manager_client.get(url(shop), {"q": "confiture"})) == ["Confiture maison"]
+    partial = manager_client.get(
+        url(shop), {"q": "confiture"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="stock-table"
+    )
+    assert b"<h1>" not in partial.content and b"Confiture maison" in partial.content
+
+
+def test_the_query_count_does_not_grow_with_products(shop, sim, manager_client):
+    from tests.escarcelle.stock.conftest import bind_products, connect
+
+    connect(shop=shop, escarcelle=sim)
+    sim.seed(products=3, beneficiaries=0)
+    bind_products(shop=shop, escarcelle=sim)
+    make_product(shop=shop, stock="2")
+    stock_sync_shop(shop=shop)
+
+    def count(params: dict) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert manager_client.get(url(shop), params).status_code == 200
+        return len(queries)
+
+    few = [count({}), count({"low": "on"})]
+    sim.seed(products=30, beneficiaries=0, seed=2)
+    from catalog.models import Product
+
+    known = set(Product.objects.values_list("escarcelle_id", flat=True))
+    bind_products(
+        shop=shop, escarcelle=sim, only=[p["id"] for p in sim.products() if p["id"] not in known]
+    )
+    for _ in range(10):
+        make_product(shop=shop, stock="2")
+    stock_sync_shop(shop=shop, force_full=True)
+    member = make_membership(shop=shop, role="beneficiary")
+    make_order(
+        membership=member,
+        distribution=make_distribution(shop=shop),
+        lines={p: 1 for p in Product.objects.filter(shop=shop)[:20]},
+    )
+    assert [count({}), count({"low": "on"})] == few
+
+
+def test_the_banner_warns_when_the_last_success_is_older_than_two_hours(connected, manager_client):
+    shop, _products = connected
+    stock_sync_shop(shop=shop, now=timezone.now() - datetime.timedelta(hours=3))
+    html = manager_client.get(url(shop)).content.decode()
+    assert "depuis plus de deux heures" in html and "banner warn" in html
+
+
+def test_the_banner_gives_the_reason_of_a_failure(connected, sim, manager_client):
+    shop, _products = connected
+    stock_sync_shop(shop=shop)
+    sim.set_faults(outage_s=600)
+    stock_sync_shop(shop=shop)
+    html = manager_client.get(url(shop)).content.decode()
+    assert "banner bad" in html and "Escarcelle injoignable" in html
+    sim.clear_faults()
+    sim.revoke_key()
+    stock_sync_shop(shop=shop)
+    html = manager_client.get(url(shop)).content.decode()
+    assert "clé refusée" in html and "suspendues" in html
+
+
+def test_a_shop_without_connection_is_told_where_to_connect(shop, manager_client):
+    make_product(shop=shop, name="Riz", stock="4")
+    html = manager_client.get(url(shop)).content.decode()
+    assert "pas connecté à Escarcelle" in html and "Synchroniser maintenant" not in html
+    assert cells(row_of(html, "Riz"))[2:5] == ["4", "0", "4"]
+
+
+def test_synchroniser_maintenant_queues_a_sync_and_shows_its_result(connected, manager_client):
+    shop, _products = connected
+    response = manager_client.post(url(shop, "escarcelle:stocks_sync"))
+    assert response.status_code == 302
+    assert StockSyncRun.objects.filter(shop=shop, result="ok").count() == 1
+    partial = manager_client.post(url(shop, "escarcelle:stocks_sync"), HTTP_HX_REQUEST="true")
+    assert b'id="sync-status"' in partial.content and b"<h1>" not in partial.content
+    assert StockSyncRun.objects.filter(shop=shop).count() == 2
+
+
+def test_the_progress_block_polls_while_a_sync_runs_then_reloads_the_page(
+    connected, manager_client
+):
+    shop, _products = connected
+    stock_sync_shop(shop=shop)
+    StockSyncState.objects.filter(shop=shop).update(
+        claimed_until=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    running = manager_client.get(
+        url(shop, "escarcelle:stocks_status"), {"poll": "1"}, HTTP_HX_REQUEST="true"
+    )
+    assert (
+        b"Synchronisation en cours" in running.content
+        and b'hx-trigger="every 2s"' in running.content
+    )
+    StockSyncState.objects.filter(shop=shop).update(claimed_until=None)
+    done = manager_client.get(
+        url(shop, "escarcelle:stocks_status"), {"poll": "1"}, HTTP_HX_REQUEST="true"
+    )
+    assert done.headers.get("HX-Refresh") == "true"
+
+
+def test_the_sync_history_shows_on_the_synchro_escarcelle_page(connected, manager_client):
+    shop, _products = connected
+    stock_sync_shop(shop=shop)
+    html = manager_client.get(url(shop, "escarcelle:settings")).content.decode()
+    assert "Synchronisation des stocks" in html and "réussie" in html
+
+
+def test_a_refused_key_is_shown_as_suspending_the_schedule(connected, sim, manager_client):
+    shop, _products = connected
+    Connection.objects.filter(shop=shop).update(key_rejected_at=timezone.now())
+    assert "suspendues" in manager_client.get(url(shop)).content.decode()
+
+
+@pytest.fixture(autouse=True)
+def _other_shop_data(db):
+    """Another shop's products never show up on this shop's page."""
+    make_product(shop=make_shop(), name="Produit de l autre épicerie", stock="9")
+    yield
