@@ -108,3 +108,41 @@ def test_a_claimed_sale_is_left_alone_until_its_lease_expires(sim, shop):
     SaleOutbox.objects.update(claimed_until=now + LEASE, claim_token="dead-worker")
     assert sales_sweep(now=now).sent == 0
     assert sales_sweep(now=now + LEASE + datetime.timedelta(seconds=1)).sent == 2
+
+
+def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(sim, shop):
+    import threading
+    import time
+
+    scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
+    validate(scene)
+    before = sim.stock()
+    busy = SaleOutbox.objects.order_by("id").first()
+    # Another sender (say, a worker whose lease we wrongly took) holds the same key for 2 s.
+    sim.set_faults(latency_ms=2000, paths=["/api/v1/sales"])
+    answers = []
+
+    def other_sender() -> None:
+        with sim.client() as client:
+            headers = {"Idempotency-Key": busy.idempotency_key}
+            answers.append(client.post("/sales", json=busy.payload, headers=headers))
+
+    thread = threading.Thread(target=other_sender)
+    thread.start()
+    time.sleep(0.5)  # its request has claimed the key
+    now = timezone.now()
+    report = sales_deliver(distribution=scene.distribution, now=now)
+    thread.join()
+    sim.clear_faults()
+    assert answers[0].status_code == 201
+    busy.refresh_from_db()
+    assert (report.sent, busy.status, busy.error_code) == (
+        2,
+        SaleStatus.PENDING,
+        "idempotency_key_in_use",
+    )
+    assert busy.next_attempt_at <= now + datetime.timedelta(seconds=10)
+    sales_deliver(distribution=scene.distribution, now=now + datetime.timedelta(seconds=10))
+    busy.refresh_from_db()
+    assert busy.status == SaleStatus.SENT
+    assert_exactly_once(sim, scene.distribution, before)

@@ -58,3 +58,25 @@ def test_the_synchro_escarcelle_page_shows_the_sales_section_with_a_link(sim, sh
     text = response.content.decode()
     assert "1 en attente" in text and "1 en échec" in text
     assert reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug}) in text
+
+
+def test_the_sales_section_runs_the_same_number_of_queries_for_any_number_of_sales(
+    sim, shop, other_shop
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from escarcelle.sales.selectors import distribution_sales_state
+
+    counts = []
+    for target, orders in ((shop, 2), (other_shop, 9)):
+        scene = closed_distribution(shop=target, account=sim, orders=orders)
+        validate(scene)
+        SaleOutbox.objects.filter(distribution=scene.distribution, order_id__gt=0).update(
+            status=SaleStatus.FAILED, error_code="product_archived", note="x"
+        )
+        with CaptureQueriesContext(connection) as queries:
+            state = distribution_sales_state(distribution=scene.distribution)
+        assert len(state["failed"]) == orders
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
