@@ -42,17 +42,21 @@ def _product_names(shop_id: int, sales: list[SaleOutbox]) -> dict[str, str]:
 
 def failure_text(sale: SaleOutbox, product_names: dict[str, str]) -> tuple[str, str]:
     """(reason, action) in French for a failed sale."""
-    product = product_names.get(sale.error_product_id, sale.error_product_id) or _("?")
+    product = product_names.get(sale.error_product_id, sale.error_product_id)
     code = sale.error_code
     if code == "product_archived":
         return (
-            _("Le produit « %(product)s » est archivé dans Escarcelle.") % {"product": product},
+            _("Le produit « %(product)s » est archivé dans Escarcelle.") % {"product": product}
+            if product
+            else _("Un produit de cette vente est archivé dans Escarcelle."),
             _("Réactivez-le dans Escarcelle puis cliquez sur Renvoyer."),
         )
     if code == "unknown_product":
         return (
             _("Le produit « %(product)s » n'existe pas (ou plus) dans Escarcelle.")
-            % {"product": product},
+            % {"product": product}
+            if product
+            else _("Un produit de cette vente n'existe pas (ou plus) dans Escarcelle."),
             _(
                 "Importez à nouveau vos produits depuis Escarcelle (Produits → Import "
                 "Escarcelle) pour le relier au bon produit, puis cliquez sur Renvoyer."
