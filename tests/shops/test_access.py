@@ -136,3 +136,16 @@ def test_the_network_guard_refuses_non_loopback_addresses():
             sock.connect(("192.0.2.1", 80))
     finally:
         sock.close()
+
+
+def test_a_missing_page_answers_a_french_404_page(client, manager):
+    client.force_login(manager)
+    response = client.get("/nulle-part/produits/")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.content.decode()
+
+
+def test_the_wrong_role_answers_a_french_403_page(beneficiary_client, shop):
+    response = beneficiary_client.get(reverse("shops:settings", kwargs={"shop_slug": shop.slug}))
+    assert response.status_code == 403
+    assert "Accès refusé" in response.content.decode()
