@@ -129,6 +129,9 @@ def stock_sync_shop(
     sync_state_for(shop)
     worker = _worker_id()
     if not stock_sync_claim(shop=shop, now=now, worker=worker):
+        # The sync under way answers a manager's "Synchroniser maintenant" too: the page then
+        # follows that one instead of waiting for this one.
+        StockSyncState.objects.filter(shop=shop).update(requested_at=None)
         log.info("stock sync of shop %s skipped: another worker holds it", shop.pk)
         return None
     started = time.monotonic()

@@ -123,3 +123,12 @@ def test_a_revoked_key_stops_the_schedule_until_a_new_key_is_saved(connected, si
     assert stock_sync_tick_run(now=later) == [shop.pk]
     assert runs(shop) == ["ok", "failed", "ok"]
     assert len(mail.outbox) == 2
+
+
+def test_the_tick_runs_every_minute_and_pruning_once_a_day():
+    from escarcelle.stock.tasks import stock_sync_history_prune, stock_sync_tick
+
+    minutes = [datetime.datetime(2026, 11, 27, 10, m) for m in range(60)]
+    assert all(stock_sync_tick.task_class().validate_datetime(m) for m in minutes)
+    day = [datetime.datetime(2026, 11, 27, h, m) for h in range(24) for m in range(60)]
+    assert sum(stock_sync_history_prune.task_class().validate_datetime(m) for m in day) == 1

@@ -228,3 +228,17 @@ def _other_shop_data(db):
     """Another shop's products never show up on this shop's page."""
     make_product(shop=make_shop(), name="Produit de l autre épicerie", stock="9")
     yield
+
+
+def test_a_manager_request_during_a_running_sync_follows_that_sync(connected, manager_client):
+    shop, _products = connected
+    stock_sync_shop(shop=shop)
+    StockSyncState.objects.filter(shop=shop).update(
+        claimed_until=timezone.now() + datetime.timedelta(minutes=5), claimed_by="autre"
+    )
+    manager_client.post(url(shop, "escarcelle:stocks_sync"))
+    state = StockSyncState.objects.get(shop=shop)
+    assert state.requested_at is None and StockSyncRun.objects.filter(shop=shop).count() == 1
+    StockSyncState.objects.filter(shop=shop).update(claimed_until=None)
+    status = manager_client.get(url(shop, "escarcelle:stocks_status"), HTTP_HX_REQUEST="true")
+    assert b"every 2s" not in status.content and b"Synchroniser maintenant" in status.content
