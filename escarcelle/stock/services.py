@@ -119,11 +119,10 @@ def stock_sync_shop(
     shop: Shop,
     force_full: bool = False,
     now: datetime.datetime | None = None,
-    client: EscarcelleClient | None = None,
 ) -> StockSyncRun | None:
     """Sync ``shop``'s stock from Escarcelle; None when another worker holds the shop.
 
-    ``now`` is injectable so that tests control the schedule; ``client`` too (the bench).
+    ``now`` is injectable so that tests control the schedule.
     """
     now = now or timezone.now()
     sync_state_for(shop)
@@ -139,10 +138,7 @@ def stock_sync_shop(
     kind = SyncKind.FULL if _needs_full_read(state, now, force_full) else SyncKind.INCREMENTAL
     try:
         try:
-            if client is None:
-                with _client(shop) as own_client:
-                    reading = _read(own_client, shop=shop, state=state, kind=kind)
-            else:
+            with _client(shop) as client:
                 reading = _read(client, shop=shop, state=state, kind=kind)
             run = _apply(shop=shop, reading=reading, now=now, started=started)
         except (EscarcelleError, StockDataError) as error:
