@@ -7,6 +7,9 @@ An order line (confirmed or delivered order; the delivered quantity once set) st
 subtracted only once its order's sale has been acknowledged by Escarcelle (``SaleOutbox``
 ``sent``) at a ledger sequence no later than the reading's: from then on Escarcelle's own
 figure already counts it. Until the sales push sends anything, every such line is subtracted.
+A delivered order that has no sale record at all (validated before the shop was connected, or
+whose products were not bound to Escarcelle then) will never reach Escarcelle: there is nothing
+to wait for, so it is not subtracted.
 
 A product never read from Escarcelle counts as 0 in stock (nothing available) until the
 first reading. The figures are raw (they can be negative); screens clamp them at zero.
@@ -21,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
 from distributions.models import OrderLine, OrderStatus
@@ -30,7 +33,6 @@ from escarcelle.stock.models import StockLevel, StockSyncState
 from shops.models import Shop
 
 ZERO = Decimal("0")
-OPEN_ORDER_STATUSES = (OrderStatus.CONFIRMED, OrderStatus.DELIVERED)
 
 
 def reading_sequence(shop: Shop) -> int | None:
@@ -42,7 +44,11 @@ def pending_quantities(
     *, shop: Shop, product_ids: Iterable[int] | None, sequence: int | None
 ) -> dict[int, Decimal]:
     """Per product: online order quantities not included in the reading at ``sequence``."""
-    lines = OrderLine.objects.filter(order__shop=shop, order__status__in=OPEN_ORDER_STATUSES)
+    has_sale = SaleOutbox.objects.filter(order_id=OuterRef("order_id"))
+    lines = OrderLine.objects.filter(order__shop=shop).filter(
+        Q(order__status=OrderStatus.CONFIRMED)
+        | Q(Exists(has_sale), order__status=OrderStatus.DELIVERED)
+    )
     if product_ids is not None:
         lines = lines.filter(product_id__in=list(product_ids))
     if sequence is not None:

@@ -87,6 +87,7 @@ def test_pending_or_failed_sales_and_cancelled_orders(connected, sim):
     order(shop, product, 4, status=OrderStatus.CANCELLED)
     delivered = order(shop, product, 5, status=OrderStatus.DELIVERED)
     delivered.lines.update(delivered_quantity=D("0.5"))
+    acknowledge(delivered, None, status="pending")  # validated, not yet sent
     assert available(shop, product) == start - D("3.5")
 
 
@@ -212,3 +213,16 @@ def test_available_never_exceeds_what_is_really_free(steps, make_escarcelle_acco
                 assert figures[product.pk] <= free + sold_since_reading[i]
                 if action == "read":
                     assert figures[product.pk] == free
+
+
+def test_a_delivered_order_without_a_sale_record_is_not_subtracted_forever(connected, sim):
+    # Validated before the shop was connected: it will never reach Escarcelle.
+    shop, products = connected
+    stock_sync_shop(shop=shop)
+    product = products[0]
+    start = sim.stock()[product.escarcelle_id]
+    order(shop, product, 2, status=OrderStatus.DELIVERED)
+    assert available(shop, product) == start
+    with_record = order(shop, product, 3, status=OrderStatus.DELIVERED)
+    acknowledge(with_record, None, status="pending")
+    assert available(shop, product) == start - 3
