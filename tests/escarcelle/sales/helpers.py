@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import sqlite3
+import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -148,3 +152,24 @@ def assert_exactly_once(
 
 def order_ref(order: Order) -> str:
     return f"epiclic-{order.shop_id}-{order.pk}"
+
+
+def wait_until(condition: Callable[[], object], what: str, *, timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; a generous deadline, never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting after {timeout} s: {what}"
+        time.sleep(0.02)
+
+
+def key_state(account, key: str) -> str | None:
+    """The emulator's state of an Idempotency-Key ("in_flight", "done" or None), read straight
+    from its SQLite file: the contract has no endpoint for it."""
+    internal = int(account.account_id.removeprefix("acc_"))
+    uri = f"file:{account.server.db_path}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=30)) as db:
+        row = db.execute(
+            "SELECT state FROM idempotency_keys WHERE account_id = ? AND key = ?",
+            (internal, key),
+        ).fetchone()
+    return row[0] if row else None

@@ -4,6 +4,7 @@ exactly once, and Escarcelle's stock moves by exactly the delivered quantities."
 from __future__ import annotations
 
 import datetime
+import threading
 
 from django.utils import timezone
 
@@ -13,7 +14,9 @@ from tests.escarcelle.sales.helpers import (
     assert_exactly_once,
     closed_distribution,
     deliver_rounds,
+    key_state,
     validate,
+    wait_until,
 )
 
 
@@ -111,30 +114,34 @@ def test_a_claimed_sale_is_left_alone_until_its_lease_expires(sim, shop):
 
 
 def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(sim, shop):
-    import threading
-    import time
-
     scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
     validate(scene)
     before = sim.stock()
     busy = SaleOutbox.objects.order_by("id").first()
-    # Another sender (say, a worker whose lease we wrongly took) holds the same key for 2 s.
-    sim.set_faults(latency_ms=2000, paths=["/api/v1/sales"])
+    # Another sender (say, a worker whose lease we wrongly took) holds the same key for 6 s:
+    # far longer than our delivery takes, which starts only once the key is really held.
+    sim.set_faults(latency_ms=6000, paths=["/api/v1/sales"])
     answers = []
 
     def other_sender() -> None:
-        with sim.client() as client:
+        with sim.client(timeout=60.0) as client:
             headers = {"Idempotency-Key": busy.idempotency_key}
             answers.append(client.post("/sales", json=busy.payload, headers=headers))
 
     thread = threading.Thread(target=other_sender)
     thread.start()
-    time.sleep(0.5)  # its request has claimed the key
-    now = timezone.now()
-    report = sales_deliver(distribution=scene.distribution, now=now)
-    thread.join()
+    try:
+        wait_until(
+            lambda: key_state(sim, busy.idempotency_key) == "in_flight",
+            "the other sender holds the key",
+        )
+        now = timezone.now()
+        report = sales_deliver(distribution=scene.distribution, now=now)
+    finally:
+        thread.join()
     sim.clear_faults()
     assert answers[0].status_code == 201
+    assert "Idempotent-Replayed" not in answers[0].headers
     busy.refresh_from_db()
     assert (report.sent, busy.status, busy.error_code) == (
         2,

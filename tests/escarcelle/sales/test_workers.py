@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import pytest
 from django.conf import settings
@@ -18,7 +17,12 @@ from django.utils import timezone
 
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.sales.services import LEASE, sales_deliver, sales_sweep
-from tests.escarcelle.sales.helpers import assert_exactly_once, closed_distribution, validate
+from tests.escarcelle.sales.helpers import (
+    assert_exactly_once,
+    closed_distribution,
+    validate,
+    wait_until,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +65,7 @@ def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(sim, sh
 
 WORKER = textwrap.dedent(
     """
-    import os, sys
+    import os, signal, sys
     os.environ["DJANGO_SETTINGS_MODULE"] = "epiclic.settings_test"
     from django.conf import settings
     settings.DATABASES["default"]["NAME"] = sys.argv[1]
@@ -69,47 +73,79 @@ WORKER = textwrap.dedent(
     settings.ESCARCELLE_READ_TIMEOUT = 60.0
     import django
     django.setup()
+    import httpx
     from distributions.models import Distribution
-    from escarcelle.sales.services import sales_deliver
-    sales_deliver(distribution=Distribution.objects.get(pk=int(sys.argv[2])), call_retries=0)
+    from escarcelle.sales import services
+    mode, marker = sys.argv[4], sys.argv[5]
+    if mode == "in_flight":
+        # Tell the test when the batch request goes on the wire.
+        send = httpx.HTTPTransport.handle_request
+        def handle_request(self, request):
+            if request.url.path.endswith("/sales/batch"):
+                open(marker, "w").close()
+            return send(self, request)
+        httpx.HTTPTransport.handle_request = handle_request
+    else:
+        # Die after Escarcelle answered (and committed), before our own commit.
+        def write_back(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+        services._write_back = write_back
+    services.sales_deliver(
+        distribution=Distribution.objects.get(pk=int(sys.argv[2])), call_retries=0
+    )
     """
 )
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_batch_leaves_nothing_lost_and_nothing_doubled(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=10, lines=2)
-    validate(scene)
-    before = sim.stock()
-    # Escarcelle takes 4 s to answer: the worker is killed while its request is in flight.
-    sim.set_faults(latency_ms=4000, paths=["/api/v1/sales/batch"])
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            WORKER,
-            connection.settings_dict["NAME"],
-            str(scene.distribution.pk),
-            sim.base_url,
-        ],
-        cwd=settings.BASE_DIR,
+def _start_worker(sim, scene, mode: str, marker) -> subprocess.Popen:
+    args = [connection.settings_dict["NAME"], str(scene.distribution.pk), sim.base_url]
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, *args, mode, str(marker)], cwd=settings.BASE_DIR
     )
-    try:
-        deadline = time.monotonic() + 30
-        while not SaleOutbox.objects.filter(claimed_until__isnull=False).exists():
-            assert worker.poll() is None, "the worker ended before claiming anything"
-            assert time.monotonic() < deadline, "the worker never claimed its sales"
-            time.sleep(0.05)
-        time.sleep(0.5)  # its request is now on the wire
-    finally:
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
-    assert worker.returncode == -signal.SIGKILL
+
+
+def _lease_expires_then_the_sweeper_sends_everything_once(sim, scene, before) -> None:
     claimed = SaleOutbox.objects.filter(status=SaleStatus.PENDING, claimed_until__isnull=False)
     assert claimed.count() == 10  # a dead worker's claim: nobody else takes them yet
-    sim.clear_faults()
     assert sales_sweep().sent == 0
     # The lease expires; the sweeper (the restarted worker) sends them, with the same keys.
     later = timezone.now() + LEASE + datetime.timedelta(seconds=1)
     assert sales_sweep(now=later).sent == 10
     assert_exactly_once(sim, scene.distribution, before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_batch_leaves_nothing_lost_and_nothing_doubled(sim, shop, tmp_path):
+    scene = closed_distribution(shop=shop, account=sim, orders=10, lines=2)
+    validate(scene)
+    before = sim.stock()
+    # Escarcelle takes 4 s to answer: the worker is killed while its request is in flight.
+    sim.set_faults(latency_ms=4000, paths=["/api/v1/sales/batch"])
+    marker = tmp_path / "on-the-wire"
+    worker = _start_worker(sim, scene, "in_flight", marker)
+    try:
+        wait_until(
+            lambda: marker.exists() or worker.poll() is not None,
+            "the worker sends its batch",
+            timeout=60,
+        )
+        assert worker.poll() is None, "the worker ended before sending its batch"
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+    sim.clear_faults()
+    _lease_expires_then_the_sweeper_sends_everything_once(sim, scene, before)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_after_escarcelle_committed_gets_replays_not_second_sales(
+    sim, shop, tmp_path
+):
+    scene = closed_distribution(shop=shop, account=sim, orders=10, lines=2)
+    validate(scene)
+    before = sim.stock()
+    worker = _start_worker(sim, scene, "after_answer", tmp_path / "unused")
+    assert worker.wait(timeout=120) == -signal.SIGKILL
+    assert len(sim.sales()) == 10  # Escarcelle recorded them; Epiclic never learnt it
+    _lease_expires_then_the_sweeper_sends_everything_once(sim, scene, before)

@@ -7,23 +7,32 @@ import threading
 import pytest
 from django.db import connection
 
+from escarcelle.stock import services
 from escarcelle.stock.models import StockSyncRun, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_started_for_the_same_shop_do_not_both_sync(connected, sim):
+def test_two_workers_started_for_the_same_shop_do_not_both_sync(connected, monkeypatch):
     shop, _products = connected
-    # Each read takes a while, so that the second worker arrives while the first holds it.
-    sim.set_faults(latency_ms=600, paths=["/api/v1/stock*"])
-    barrier = threading.Barrier(2)
+    # The worker that wins the lease holds it until the other one has tried: no timing.
+    other_tried = threading.Event()
+    real_read = services._read
+
+    def read_once_the_other_tried(*args, **kwargs):
+        assert other_tried.wait(timeout=30), "the other worker never tried"
+        return real_read(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_read", read_once_the_other_tried)
     results: list[object] = []
     errors: list[BaseException] = []
 
     def worker() -> None:
         try:
-            barrier.wait(timeout=10)
-            results.append(stock_sync_shop(shop=shop))
+            run = stock_sync_shop(shop=shop)
+            results.append(run)
+            if run is None:
+                other_tried.set()
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:
@@ -33,7 +42,7 @@ def test_two_workers_started_for_the_same_shop_do_not_both_sync(connected, sim):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=60)
     assert errors == []
     assert sorted(r is None for r in results) == [False, True]
     assert StockSyncRun.objects.filter(shop=shop).count() == 1
