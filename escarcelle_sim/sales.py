@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -45,8 +46,12 @@ def _purge_old_keys(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (iso(now() - KEY_RETENTION),))
 
 
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
 def _quantity(value: str, index: int) -> int:
-    number = parse_decimal(value)
+    # Plain ASCII decimals only: Decimal() would also take " 1 ", "1_0", "1e2" or "١".
+    number = parse_decimal(value) if _PLAIN_DECIMAL.fullmatch(value) else None
     problem = None
     if number is None:
         problem = "is not a decimal number"

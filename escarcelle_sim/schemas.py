@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
 
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+_ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
 
 
 def _iso_only(value: object) -> object:
@@ -18,14 +18,24 @@ def _iso_only(value: object) -> object:
     return value
 
 
-IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+def _in_utc_range(value: dt.datetime) -> dt.datetime:
+    """0001-01-01T00:00+14:00 is valid ISO but has no UTC form: refuse it, do not crash later."""
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("datetime out of range once converted to UTC") from None
+    return value
+
+
+IsoDatetime = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(_in_utc_range)]
 Unit = Literal["piece", "kg", "g", "l", "cl", "ml"]
 Reason = Literal["sale", "in_shop_sale", "restock", "adjustment", "initial"]
 
 DecimalStr = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["2.99"])]
 # Loose on purpose: the sale service checks quantities and answers `invalid_quantity`.
 QuantityIn = Annotated[str, Field(min_length=1, max_length=32, examples=["1.500"])]
-MoneyIn = Annotated[str, Field(pattern=r"^\d{1,9}(\.\d{1,4})?$", examples=["2.99"])]
+# [0-9], not \d: the regex engine would take any Unicode digit ("١.٥").
+MoneyIn = Annotated[str, Field(pattern=r"^[0-9]{1,9}(\.[0-9]{1,4})?$", examples=["2.99"])]
 
 
 class Problem(BaseModel):

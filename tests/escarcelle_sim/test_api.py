@@ -171,6 +171,35 @@ def test_bad_input_is_refused_and_moves_nothing(escarcelle):
     assert escarcelle.sales() == []
 
 
+def test_odd_numbers_and_dates_out_of_range_are_refused_not_crashed_on(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=0)
+    product = escarcelle.products()[0]["id"]
+    sequence = escarcelle.sequence()
+    far = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"]
+    odd_price = sale_body(product)
+    odd_price["lines"][0]["unit_price"] = "\u0661.\u0665"  # Arabic-Indic "1.5"
+    cases = [
+        *[
+            (sale_body(product, q), "invalid_quantity")
+            for q in (" 1 ", "1_0", "+1", "1e2", "\uff11")
+        ],
+        *[({**sale_body(product), "date": d}, "validation_error") for d in far],
+        (odd_price, "validation_error"),
+    ]
+    with escarcelle.client() as client:
+        for body, code in cases:
+            response = client.post("/sales", json=body, headers={"Idempotency-Key": key()})
+            assert (response.status_code, response.json()["code"]) == (422, code), body
+        batch = client.post(
+            "/sales/batch", json={"sales": [{"idempotency_key": key(), **cases[5][0]}]}
+        )
+        assert (batch.status_code, batch.json()["code"]) == (422, "validation_error")
+        for path in ("/products", "/beneficiaries", "/sales"):
+            listed = client.get(path, params={"updated_since": far[0]})
+            assert (listed.status_code, listed.json()["code"]) == (422, "validation_error")
+    assert escarcelle.sequence() == sequence and escarcelle.sales() == []
+
+
 def test_a_refused_sale_does_not_consume_its_key(escarcelle):
     escarcelle.seed(products=1, beneficiaries=0)
     product = escarcelle.products()[0]["id"]
