@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from . import admin, api, ui
+from . import admin, api, sales, ui
 from .db import Database
 from .faults import Gate
 from .problems import Problem, from_exception, problem_response
@@ -56,6 +56,7 @@ def create_app(
         "See docs/escarcelle-api.md.",
     )
     app.state.db = Database(db_path)
+    sales.keys_release_abandoned(app.state.db)
     app.state.admin_token = (
         admin_token or os.environ.get("ESCARCELLE_SIM_ADMIN_TOKEN") or DEFAULT_ADMIN_TOKEN
     )

@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 import sqlite3
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,7 +28,6 @@ from .schemas import BatchIn, SaleIn
 
 KEY_RETENTION = timedelta(days=7)
 MAX_QUANTITY = Decimal(10000)
-_last_purge = 0.0
 
 
 def request_hash(sale: SaleIn) -> str:
@@ -38,12 +36,21 @@ def request_hash(sale: SaleIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _purge_old_keys(conn: sqlite3.Connection) -> None:
-    global _last_purge
-    if time.monotonic() - _last_purge < 60:
-        return
-    _last_purge = time.monotonic()
+def keys_purge(conn: sqlite3.Connection) -> None:
+    """Forget keys older than KEY_RETENTION (an indexed range delete: cheap on every write)."""
     conn.execute("DELETE FROM idempotency_keys WHERE created_at < ?", (iso(now() - KEY_RETENTION),))
+
+
+def keys_release_abandoned(db: Database) -> int:
+    """At server start: a claim left `in_flight` belongs to a process that died mid-request.
+
+    The sale and the claim's completion are one transaction, so such a sale was not
+    recorded; without this, every retry with its key would get 409 for KEY_RETENTION.
+    Only the server calls this (the CLI never claims keys).
+    """
+    with db.write() as conn:
+        keys_purge(conn)
+        return conn.execute("DELETE FROM idempotency_keys WHERE state = 'in_flight'").rowcount
 
 
 _PLAIN_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -190,7 +197,7 @@ def sale_post(
     """Record a sale under an Idempotency-Key; return (status, body, replayed)."""
     digest = request_hash(sale)
     with db.write() as conn:
-        _purge_old_keys(conn)
+        keys_purge(conn)
         stored = _stored(conn, account=account, key=key, digest=digest)
         if stored is not None:
             return stored[0], stored[1], True
@@ -222,7 +229,7 @@ def sale_post(
 def sale_batch(db: Database, *, account: int, batch: BatchIn) -> list[dict[str, Any]]:
     results = []
     with db.write() as conn:
-        _purge_old_keys(conn)
+        keys_purge(conn)
         for sale in batch.sales:
             result: dict[str, Any] = {
                 "idempotency_key": sale.idempotency_key,

@@ -91,6 +91,14 @@ class SimServer:
             self.process.wait(timeout=5)
         self.process = None
 
+    def kill(self) -> None:
+        """Stop at once (SIGKILL), as a crash or a power cut would: no graceful shutdown."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait(timeout=5)
+        self.process = None
+
     def restart(self) -> None:
         self.stop()
         self.start()
