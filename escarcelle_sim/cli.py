@@ -12,7 +12,7 @@ from pathlib import Path
 from . import accounts, catalog
 from .db import Database, internal_id
 from .faults import FaultConfig
-from .seed import seed_account
+from .seed import seed_account, seed_fleet
 
 DEMO_NAME = "Épicerie solidaire de démo"
 
@@ -74,6 +74,36 @@ def cmd_seed(args: argparse.Namespace) -> int:
     )
     print(f"seeded {counts['products']} products, {counts['beneficiaries']} beneficiaries")
     return 0
+
+
+def cmd_seed_fleet(args: argparse.Namespace) -> int:
+    """Many seeded accounts in one transaction; one `account_id<TAB>api_key` line each."""
+    created = seed_fleet(
+        _db(args),
+        accounts=args.accounts,
+        products=args.products,
+        beneficiaries=args.beneficiaries,
+        seed=args.seed,
+        name=args.name,
+    )
+    lines = "".join(f"{account_pid}\t{api_key}\n" for account_pid, api_key in created)
+    if args.keys_file:
+        key_file = Path(args.keys_file)
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_text(lines)
+    else:
+        sys.stdout.write(lines)
+    total = len(created) * args.products
+    print(f"seeded {len(created)} accounts, {total} products", file=sys.stderr)
+    return 0
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -181,6 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--products", type=int, default=60)
     p.add_argument("--beneficiaries", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
+
+    p = command("seed-fleet", cmd_seed_fleet, "create many seeded accounts, print their keys")
+    p.add_argument("--accounts", type=_count, required=True)
+    p.add_argument("--products", type=_count, default=2000, help="per account")
+    p.add_argument("--beneficiaries", type=_count, default=0, help="per account")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--name", default="Épicerie n°{n}", help="{n} is the account's number")
+    p.add_argument("--keys-file", help="write `account_id<TAB>api_key` lines here (else stdout)")
 
     p = command("demo", cmd_demo, "create (once) the demo account and print its key")
     p.add_argument("--key-file", default="var/escarcelle-demo-key.txt")
