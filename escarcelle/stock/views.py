@@ -93,5 +93,10 @@ def sync_now(request: HttpRequest) -> HttpResponse:
         if not request.htmx:
             messages.success(request, _("Synchronisation demandée."))
     if request.htmx:
-        return render(request, "escarcelle_stock/stocks.html#status", _status_context(request))
+        context = _status_context(request)
+        if not context["progress"]:
+            # The sync already ended (a fast worker, or huey's immediate mode): nothing would
+            # poll and reload the table, so reload the page now, with the new figures.
+            return HttpResponseClientRefresh()
+        return render(request, "escarcelle_stock/stocks.html#status", context)
     return redirect("escarcelle:stocks", shop_slug=shop.slug)
