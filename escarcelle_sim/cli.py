@@ -12,7 +12,7 @@ from pathlib import Path
 from . import accounts, catalog
 from .db import Database, internal_id
 from .faults import FaultConfig
-from .seed import seed_account, seed_fleet
+from .seed import CATALOGUE, seed_account, seed_fleet
 
 DEMO_NAME = "Épicerie solidaire de démo"
 
@@ -91,6 +91,7 @@ def cmd_seed_fleet(args: argparse.Namespace) -> int:
         key_file = Path(args.keys_file)
         key_file.parent.mkdir(parents=True, exist_ok=True)
         key_file.touch(mode=0o600)
+        key_file.chmod(0o600)
         key_file.write_text(lines)
     else:
         sys.stdout.write(lines)
@@ -121,11 +122,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         api_key = accounts.key_rotate(db, account=_account(db, account_pid))
     else:
         account_pid, api_key = accounts.account_create(db, name=DEMO_NAME)
-        seed_account(db, account=internal_id("account", account_pid) or 0, products=60,
-                     beneficiaries=20, seed=1)  # fmt: skip
+        seed_account(db, account=internal_id("account", account_pid) or 0,
+                     products=len(CATALOGUE), beneficiaries=20, seed=1)  # fmt: skip
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.write_text(api_key + "\n")
+    key_file.touch(mode=0o600)  # private before the key is in it
     key_file.chmod(0o600)
+    key_file.write_text(api_key + "\n")
     print(f"Escarcelle (émulateur) — compte de démo « {DEMO_NAME} » ({account_pid})")
     print(f"  URL de l'API : {args.url}  (le client ajoute /api/v1)")
     print(f"  Clé d'API    : {api_key}")

@@ -86,7 +86,8 @@ CATALOGUE = [
     ("Lessive liquide 1,5 l", "Entretien", "l", "1.500", "6.50", "20"),
     ("Liquide vaisselle citron 500 ml", "Entretien", "ml", "500.000", "1.45", "20"),
     ("Éponges grattantes x 3", "Entretien", "piece", "1.000", "1.30", "20"),
-    ("Plat cuisiné : hachis parmentier 300 g", "Traiteur", "piece", "1.000", "3.30", "10"),
+    # A sandwich is "consommation immédiate": 10 % even in a shop (a ready meal would be 5.5 %).
+    ("Sandwich jambon-beurre à emporter", "Traiteur", "piece", "1.000", "3.30", "10"),
 ]
 
 FIRST_NAMES = [
@@ -117,7 +118,9 @@ def _products(rng: random.Random, account: int, count: int, first_id: int) -> li
         if batch:
             name = f"{name} — lot {batch + 1}"
             price = str((Decimal(price) * Decimal(1 + (batch % 7) / 20)).quantize(Decimal("0.01")))
-        barcode = None if rng.random() < 0.1 else ean13(f"37{prefix}{i:05d}")
+        # Goods sold by weight are keyed in at the till: no EAN-13, like a few others.
+        no_barcode = rng.random() < 0.1 or unit == "kg"
+        barcode = None if no_barcode else ean13(f"37{prefix}{i:05d}")
         ref = None if rng.random() < 0.05 else f"EPI-{i + 1:05d}"
         description = f"{category} — {name}." if rng.random() < 0.7 else ""
         rows.append(
@@ -232,7 +235,7 @@ def _beneficiary(rng: random.Random, account: int, i: int, stamp: str) -> tuple:
     login = plain.lower().replace(" ", "").replace("'", "")
     email = None if rng.random() < 0.2 else f"{login}{i}@example.org"
     phone = f"06 {rng.randrange(100):02d} {rng.randrange(100):02d} {rng.randrange(100):02d} 00"
-    today = date(2026, 11, 27)
+    today = date.today()  # end dates stay realistic whenever the demo is seeded
     roll = rng.random()
     if roll < 0.15:
         until = (today - timedelta(days=rng.randrange(1, 120))).isoformat()  # expired

@@ -44,3 +44,46 @@ def test_seed_fleet_seeds_a_thousand_accounts(tmp_path, capsys):
         ).fetchone()
         keys = conn.execute("SELECT COUNT(*) FROM api_keys").fetchone()[0]
     assert per_account == (1000, 10_000, 10) and keys == 1000
+
+
+def _ean13_ok(barcode: str) -> bool:
+    digits = [int(d) for d in barcode]
+    return (
+        len(digits) == 13 and sum(d * (3 if i % 2 else 1) for i, d in enumerate(digits)) % 10 == 0
+    )
+
+
+def test_the_demo_prints_the_same_key_and_page_on_every_run(escarcelle_server, tmp_path, capsys):
+    args = ["demo", "--db", str(escarcelle_server.db_path), "--url", escarcelle_server.base_url,
+            "--key-file", str(tmp_path / "demo-key.txt")]  # fmt: skip
+    main(args)
+    first = capsys.readouterr().out
+    main(args)
+    second = capsys.readouterr().out
+    assert first == second
+    api_key = (tmp_path / "demo-key.txt").read_text().strip()
+    assert f"Clé d'API    : {api_key}" in first
+    page = next(line.split(": ", 1)[1] for line in first.splitlines() if "Page" in line)
+    with httpx.Client(trust_env=False) as client:
+        accounts = client.get(
+            f"{escarcelle_server.base_url}/admin/api/accounts",
+            headers={"X-Admin-Token": escarcelle_server.admin_token},
+        ).json()
+        assert client.get(page).status_code == 200
+    assert [a["name"] for a in accounts].count("Épicerie solidaire de démo") == 1
+
+    headers = {"Authorization": f"Bearer {api_key}"}
+    url = f"{escarcelle_server.base_url}/api/v1"
+    with httpx.Client(base_url=url, headers=headers, trust_env=False) as client:
+        products = client.get("/products", params={"limit": 500}).json()["data"]
+        stock = {r["product_id"]: r["quantity"] for r in client.get("/stock").json()["data"]}
+        beneficiaries = client.get("/beneficiaries").json()["data"]
+    names = " ".join(p["name"] for p in products)
+    assert {"é", "'", "œ".upper()} <= set(names) and max(len(p["name"]) for p in products) > 80
+    kg = [p for p in products if p["unit"] == "kg"]
+    assert kg and any(not stock[p["id"]].endswith(".000") for p in kg)
+    assert {p["vat_rate"] for p in products} >= {"5.5", "10", "20"}
+    barcodes = [p["barcode"] for p in products]
+    assert None in barcodes and all(_ean13_ok(b) for b in barcodes if b)
+    assert len({b["participation_rate"] for b in beneficiaries}) > 2
+    assert len({b["access_valid_until"] for b in beneficiaries}) > 5
