@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from html import escape
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from .accounts import account_get, account_list
-from .db import Database, milli_to_str, public_id
+from .db import Database, internal_id, milli_to_str, public_id
 
 router = APIRouter(prefix="/ui")
 MAX_ROWS = 1000
@@ -39,6 +41,20 @@ def index(request: Request) -> HTMLResponse:
     return _page("Escarcelle (émulateur)", f"<h1>Escarcelle (émulateur)</h1><ul>{items}</ul>")
 
 
+def _product_names(
+    conn: sqlite3.Connection, account: int, sales: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Names of the products in these sales, so that a watcher reads "Riz × 2", not an id."""
+    wanted = {internal_id("product", line["product_id"]) for s in sales for line in s["lines"]}
+    wanted.discard(None)
+    marks = ",".join("?" * len(wanted))
+    rows = conn.execute(
+        f"SELECT id, name FROM products WHERE account_id = ? AND id IN ({marks})",  # noqa: S608
+        [account, *wanted],
+    )
+    return {public_id("product", r["id"]): r["name"] for r in rows}
+
+
 @router.get("/accounts/{account_id}", response_class=HTMLResponse)
 def account_page(request: Request, account_id: str) -> HTMLResponse:
     db: Database = request.app.state.db
@@ -60,11 +76,14 @@ def account_page(request: Request, account_id: str) -> HTMLResponse:
         f"<td>{'actif' if p['active'] else 'archivé'}</td></tr>"
         for p in products
     )
+    bodies = [json.loads(row["body"]) for row in sales]
+    names = _product_names(conn, account["id"], bodies)
     sale_rows = []
-    for row in sales:
-        sale = json.loads(row["body"])
+    for sale in bodies:
         lines = ", ".join(
-            f"{escape(line['product_id'])} × {escape(line['quantity'])}" for line in sale["lines"]
+            f"{escape(names.get(line['product_id'], line['product_id']))} × "
+            f"{escape(line['quantity'])}"
+            for line in sale["lines"]
         )
         sale_rows.append(
             f"<tr><td>{escape(sale['id'])}</td><td>{escape(sale['external_ref'])}</td>"
