@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from escarcelle_sim.cli import main
+
 from .helpers import key, sale_body
 
 
@@ -104,3 +106,57 @@ def test_a_paths_filter_limits_the_faults(escarcelle):
     assert _statuses(escarcelle, 3) == [200] * 3
     with escarcelle.client() as client:
         assert client.get("/sales").status_code in (500, 503)
+
+
+def test_global_faults_hit_every_account_but_not_the_admin_the_page_or_the_probe(
+    make_escarcelle_account, escarcelle_server
+):
+    first, second = make_escarcelle_account(), make_escarcelle_account()
+    with escarcelle_server.admin() as admin:
+        admin.put("/faults", json={"error_rate": 1.0}).raise_for_status()
+        try:
+            assert set(_statuses(first, 3) + _statuses(second, 3)) <= {500, 503}
+            with httpx.Client(base_url=first.base_url, trust_env=False) as anonymous:
+                assert anonymous.get("/api/v1/account").status_code in (500, 503)
+                assert anonymous.get("/healthz").status_code == 200
+                assert anonymous.get(f"/ui/accounts/{first.account_id}").status_code == 200
+            assert admin.get("/accounts").status_code == 200
+        finally:
+            admin.delete("/faults").raise_for_status()
+    assert _statuses(first, 2) == _statuses(second, 2) == [200, 200]
+
+
+def test_the_cli_sets_and_clears_faults_under_a_running_server(
+    make_escarcelle_account, escarcelle_server
+):
+    broken, healthy = make_escarcelle_account(), make_escarcelle_account()
+    db = ["--db", str(escarcelle_server.db_path)]
+    main(["faults", *db, "--account", broken.account_id, "--error-rate", "1", "--seed", "3"])
+    assert set(_statuses(broken, 3)) <= {500, 503} and _statuses(healthy, 3) == [200] * 3
+    main(["faults", *db, "--account", broken.account_id, "--clear"])
+    assert _statuses(broken, 2) == [200, 200]
+    main(["faults", *db, "--account", "global", "--outage-s", "600"])
+    try:
+        with healthy.client() as client:
+            down = client.get("/account")
+        assert down.status_code == 503 and int(down.headers["Retry-After"]) > 500
+    finally:
+        main(["faults", *db, "--account", "global", "--clear"])
+    assert _statuses(healthy, 1) == [200]
+
+
+def test_a_malformed_answer_to_a_sale_hides_a_recorded_sale(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=0)
+    product = escarcelle.products()[0]["id"]
+    escarcelle.set_faults(malformed_rate=1.0, paths=["/api/v1/sales"])
+    body, idem = sale_body(product), key()
+    with escarcelle.client() as client:
+        garbled = client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    assert garbled.status_code == 201
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(garbled.content)
+    escarcelle.clear_faults()
+    [recorded] = escarcelle.sales()
+    with escarcelle.client() as client:
+        retry = client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    assert retry.headers["Idempotent-Replayed"] == "true" and retry.json() == recorded
