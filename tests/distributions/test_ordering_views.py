@@ -89,6 +89,23 @@ def test_adding_with_htmx_returns_the_cart_partial_then_confirming_creates_the_o
     assert order.lines.get().quantity == 2
 
 
+def test_the_cart_partial_carries_a_summary_a_phone_can_jump_to(
+    beneficiary_client, shop, distribution, rice
+):
+    html = beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk),
+        {"product": rice.pk, "quantity": "2"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert 'href="#cart" class="cart-jump"' in html
+    assert "Mon panier : 1 produit · 1,80 €" in html
+
+
+def test_an_empty_cart_has_no_summary_bar(beneficiary_client, shop, distribution):
+    html = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
+    assert "cart-jump" not in html.content.decode()
+
+
 def test_a_cart_with_bad_input_explains_in_french(beneficiary_client, shop, distribution, rice):
     response = beneficiary_client.post(
         url("cart", shop, pk=distribution.pk),
