@@ -20,6 +20,12 @@ PROFILE_FIELDS = [
 ]
 
 
+def _decimal_input() -> forms.TextInput:
+    widget = forms.TextInput(attrs={"inputmode": "decimal"})
+    widget.is_localized = True
+    return widget
+
+
 class BeneficiaryForm(forms.ModelForm):
     first_name = forms.CharField(label=_("Prénom"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Nom"), max_length=150, required=False)
@@ -37,8 +43,10 @@ class BeneficiaryForm(forms.ModelForm):
             self.fields["last_name"].initial = user.last_name
         self.order_fields(["first_name", "last_name", *PROFILE_FIELDS])
         rate = self.fields["participation_rate"]
+        # A text input: a browser shows an <input type="number"> holding "30,00" as empty,
+        # and saving the form would then wipe the figure.
         rate.localize = True
-        rate.widget.is_localized = True
+        rate.widget = _decimal_input()
         rate.error_messages.update(
             {
                 "min_value": _("Le taux de participation est compris entre 0 et 100 %%."),
@@ -48,7 +56,7 @@ class BeneficiaryForm(forms.ModelForm):
         )
         budget = self.fields["monthly_budget"]
         budget.localize = True
-        budget.widget.is_localized = True
+        budget.widget = _decimal_input()
         budget.validators.append(
             MinValueValidator(Decimal("0"), _("Le budget mensuel ne peut pas être négatif."))
         )

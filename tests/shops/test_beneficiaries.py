@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -150,6 +151,15 @@ def test_a_manager_edits_the_profile_and_the_name(manager_client, shop):
     assert profile.participation_rate == Decimal("12.5") and profile.monthly_budget is None
     assert profile.membership.user.first_name == "Zoé"
     assert profile.membership.user.email != "nadia.roux@example.org"  # e-mail is not edited
+
+
+def test_the_edit_form_shows_rate_and_budget_in_inputs_that_hold_a_comma(manager_client, shop):
+    # A browser shows <input type="number" value="30,00"> as empty: saving would wipe them.
+    profile = make_beneficiary(shop=shop, participation_rate="30", monthly_budget="120.5")
+    html = manager_client.get(url("beneficiary_edit", shop, pk=profile.pk)).content.decode()
+    for name, value in (("participation_rate", "30,00"), ("monthly_budget", "120,50")):
+        tag = re.search(rf'<input [^>]*name="{name}"[^>]*>', html).group(0)
+        assert 'type="text"' in tag and f'value="{value}"' in tag
 
 
 def test_deactivating_stops_the_beneficiary(manager_client, shop):
