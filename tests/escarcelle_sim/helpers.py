@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 import uuid
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def sale_body(product_id: str, quantity: str = "1", **overrides: Any) -> dict[str, Any]:
@@ -22,3 +27,17 @@ def sale_body(product_id: str, quantity: str = "1", **overrides: Any) -> dict[st
 
 def key() -> str:
     return str(uuid.uuid4())
+
+
+def wait_for_claim(db_path: Path, idem: str, timeout: float = 15.0) -> None:
+    """Until the server holds `idem` in flight (a deadline, not a guess at how long it takes)."""
+    deadline = time.monotonic() + timeout
+    with sqlite3.connect(db_path) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT state FROM idempotency_keys WHERE key = ?", (idem,)
+            ).fetchone()
+            if row == ("in_flight",):
+                return
+            time.sleep(0.01)
+    pytest.fail(f"the server never claimed the key {idem}")

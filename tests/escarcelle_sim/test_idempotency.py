@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import threading
-import time
 
-from .helpers import key, sale_body
+from .helpers import key, sale_body, wait_for_claim
 
 
 def _post(account, body, idem, **kwargs):
@@ -52,7 +51,7 @@ def test_keys_belong_to_one_account(make_escarcelle_account):
     assert "Idempotent-Replayed" not in b.headers
 
 
-def test_a_concurrent_duplicate_gets_409(escarcelle):
+def test_a_concurrent_duplicate_gets_409(escarcelle, escarcelle_server):
     escarcelle.seed(products=1, beneficiaries=0)
     product = escarcelle.products()[0]["id"]
     escarcelle.set_faults(latency_ms=1500, paths=["/api/v1/sales"])
@@ -60,7 +59,7 @@ def test_a_concurrent_duplicate_gets_409(escarcelle):
     results = {}
     worker = threading.Thread(target=lambda: results.update(first=_post(escarcelle, body, idem)))
     worker.start()
-    time.sleep(0.5)
+    wait_for_claim(escarcelle_server.db_path, idem)
     duplicate = _post(escarcelle, body, idem)
     worker.join()
     assert duplicate.status_code == 409

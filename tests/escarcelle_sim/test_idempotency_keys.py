@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from datetime import timedelta
 
 import httpx
@@ -11,7 +10,7 @@ import pytest
 
 from escarcelle_sim.db import iso, now
 
-from .helpers import key, sale_body
+from .helpers import key, sale_body, wait_for_claim
 
 
 def _post(account, body, idem, **kwargs):
@@ -43,19 +42,6 @@ def test_keys_are_kept_seven_days_then_purged(escarcelle, escarcelle_server):
     assert len(escarcelle.sales()) == 4  # the purged key recorded its sale again
 
 
-def _wait_for_claim(server, idem: str) -> None:
-    deadline = time.monotonic() + 10
-    with sqlite3.connect(server.db_path) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute(
-                "SELECT state FROM idempotency_keys WHERE key = ?", (idem,)
-            ).fetchone()
-            if row == ("in_flight",):
-                return
-            time.sleep(0.02)
-    pytest.fail("the sale never claimed its key")
-
-
 def test_a_key_held_by_a_crashed_server_is_free_after_the_restart(escarcelle, escarcelle_server):
     escarcelle.seed(products=1, beneficiaries=0)
     product = escarcelle.products()[0]["id"]
@@ -64,7 +50,7 @@ def test_a_key_held_by_a_crashed_server_is_free_after_the_restart(escarcelle, es
     body, idem = sale_body(product), key()
     with pytest.raises(httpx.TimeoutException):
         _post(escarcelle, body, idem, timeout=0.5)
-    _wait_for_claim(escarcelle_server, idem)
+    wait_for_claim(escarcelle_server.db_path, idem)
     escarcelle_server.kill()
     escarcelle_server.start()
     escarcelle.clear_faults()
