@@ -30,6 +30,16 @@ class FrenchDecimalField(forms.DecimalField):
                 ) from exc
         return super().to_python(value)
 
+    def prepare_value(self, value: object) -> object:
+        """Show a stored figure as a French reader types it: ``2,69``, ``250``, ``0,5``."""
+        if isinstance(value, Decimal) and value.is_finite():
+            if self.decimal_places == 2:
+                text = f"{value:.2f}"
+            else:
+                text = format(value.normalize(), "f")
+            return text.replace(".", ",")
+        return value
+
 
 class ProductForm(forms.ModelForm):
     price = FrenchDecimalField(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -219,6 +220,23 @@ def test_editing_keeps_the_vat_rate_selected_and_saves_changes(manager_client, s
         Decimal("3.10"),
         "ESC-7",
     )
+
+
+def test_the_form_shows_figures_as_a_french_reader_types_them_and_saves_them_back(
+    manager_client, shop
+):
+    product = make_product(
+        shop=shop, price="2.50", unit="kg", unit_quantity=Decimal("0.500"), stock=Decimal("10")
+    )
+    product.refresh_from_db()
+    html = manager_client.get(url(shop, "product_edit", pk=product.pk)).content.decode()
+    for name, value in (("price", "2,50"), ("unit_quantity", "0,5"), ("stock", "10")):
+        tag = re.search(rf'<input [^>]*name="{name}"[^>]*>', html).group(0)
+        assert f'value="{value}"' in tag
+    posted = valid_form(price="2,50", unit_quantity="0,5", stock="10", unit="kg")
+    assert manager_client.post(url(shop, "product_edit", pk=product.pk), posted).status_code == 302
+    product.refresh_from_db()
+    assert (product.price, product.unit_quantity) == (Decimal("2.50"), Decimal("0.5"))
 
 
 def test_deactivate_then_reactivate(manager_client, shop):
