@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.core import mail
+from django.urls import reverse
 
 from escarcelle.connection import connection_save
 from escarcelle.models import Connection
@@ -132,3 +133,32 @@ def test_the_tick_runs_every_minute_and_pruning_once_a_day():
     assert all(stock_sync_tick.task_class().validate_datetime(m) for m in minutes)
     day = [datetime.datetime(2026, 11, 27, h, m) for h in range(24) for m in range(60)]
     assert sum(stock_sync_history_prune.task_class().validate_datetime(m) for m in day) == 1
+
+
+def test_a_new_key_saved_on_the_synchro_escarcelle_page_restarts_the_schedule(
+    connected, sim, clock, manager_client
+):
+    shop, products = connected
+    stock_sync_tick_run(now=clock.now)
+    sim.revoke_key()
+    slot = StockSyncState.objects.get(shop=shop).next_run_at
+    stock_sync_tick_run(now=slot)
+    assert stock_sync_tick_run(now=slot + datetime.timedelta(hours=3)) == []
+    stocks = reverse("escarcelle:stocks", kwargs={"shop_slug": shop.slug})
+    assert "suspendues" in manager_client.get(stocks).content.decode()
+
+    sim.sell_in_shop(products[0].escarcelle_id, "1")
+    page = reverse("escarcelle:settings", kwargs={"shop_slug": shop.slug})
+    response = manager_client.post(page, {"api_key": sim.rotate_key()})
+    assert response.status_code == 302
+    assert Connection.objects.get(shop=shop).key_rejected_at is None
+
+    later = slot + datetime.timedelta(hours=3, minutes=1)
+    assert stock_sync_tick_run(now=later) == [shop.pk]
+    assert runs(shop) == ["ok", "failed", "ok"]
+    level = StockLevel.objects.get(product=products[0])
+    assert level.quantity == sim.stock()[products[0].escarcelle_id]
+    assert [m.subject for m in mail.outbox][-1].endswith("fonctionne à nouveau")
+    assert StockSyncState.objects.get(shop=shop).next_run_at > later
+    assert stock_sync_tick_run(now=later + MINUTE) == []
+    assert "suspendues" not in manager_client.get(stocks).content.decode()

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.urls import reverse
+from django.utils.html import escape
+
 from catalog.models import Product
 from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
-from tests.distributions.factories import make_product
+from escarcelle.stock.tasks import stock_sync_tick_run
+from tests.distributions.factories import make_catalogue, make_distribution, make_product
 
 D = Decimal
 
@@ -96,3 +100,36 @@ def test_history_is_pruned_after_thirty_days(connected, clock):
     stock_sync_shop(shop=shop, now=clock.now)
     assert stock_sync_history_prune(now=clock.now) == 1
     assert StockSyncRun.objects.filter(shop=shop).count() == 1
+
+
+def test_the_ordering_page_drops_a_product_archived_in_escarcelle_after_the_next_sync(
+    connected, sim, clock, beneficiary_client
+):
+    shop, products = connected
+    for product in products:
+        sim.adjust(product.escarcelle_id, "10")
+    hand = make_product(shop=shop, name="Confiture maison", stock="3")
+    offered = [*products, hand]
+    distribution = make_distribution(
+        shop=shop, catalogues=[make_catalogue(shop=shop, products=offered)]
+    )
+    page = reverse(
+        "distributions:order_distribution", kwargs={"shop_slug": shop.slug, "pk": distribution.pk}
+    )
+    cart = reverse("distributions:cart", kwargs={"shop_slug": shop.slug, "pk": distribution.pk})
+    stock_sync_tick_run(now=clock.now)
+    html = beneficiary_client.get(page).content.decode()
+    assert all(escape(p.name) in html for p in offered)
+
+    archived = products[2]
+    sim.archive_product(archived.escarcelle_id)
+    html = beneficiary_client.get(page).content.decode()
+    assert escape(archived.name) in html  # not before the sync
+    stock_sync_tick_run(now=StockSyncState.objects.get(shop=shop).next_run_at)
+    html = beneficiary_client.get(page).content.decode()
+    assert escape(archived.name) not in html
+    assert all(escape(p.name) in html for p in offered if p != archived)
+    response = beneficiary_client.post(cart, {"product": archived.pk, "quantity": "1"}, follow=True)
+    assert "pas proposé à cette distribution" in response.content.decode()
+    hand.refresh_from_db()
+    assert hand.active and hand.stock == D("3")
