@@ -35,10 +35,28 @@ def test_a_key_sees_only_its_own_account(make_escarcelle_account):
             "/sales", json=sale_body(other_product), headers={"Idempotency-Key": key()}
         )
         assert refused.json()["code"] == "unknown_product"
+        own_product = first.products()[0]["id"]
+        other_beneficiary = second.beneficiaries()[0]["id"]
+        body = sale_body(own_product, beneficiary_id=other_beneficiary)
+        refused = client.post("/sales", json=body, headers={"Idempotency-Key": key()})
+        assert refused.json()["code"] == "unknown_beneficiary"
+    with second.client() as client:
+        body = sale_body(second.products()[0]["id"])
+        other_sale = client.post("/sales", json=body, headers={"Idempotency-Key": key()}).json()
+        second_changes = client.get("/stock/changes", params={"limit": 2}).json()
+    with first.client() as client:
+        assert client.get(f"/sales/{other_sale['id']}").status_code == 404
+        assert client.get("/sales", params={"external_ref": body["external_ref"]}).json() == {
+            "data": [],
+            "next_cursor": None,
+        }
+        # A cursor made for the other account pages through this account only.
+        followed = client.get("/stock/changes", params={"cursor": second_changes["next_cursor"]})
+        assert {c["product_id"] for c in followed.json()["data"]} <= set(first.stock())
     assert len(first.products()) == 3 and len(second.products()) == 4
     assert len(first.beneficiaries()) == 2
     assert set(first.stock()).isdisjoint(second.stock())
-    assert second.sales() == []
+    assert first.sales() == [] and [s["id"] for s in second.sales()] == [other_sale["id"]]
 
 
 def test_revoked_and_rotated_keys_stop_working(escarcelle):
@@ -169,6 +187,36 @@ def test_bad_input_is_refused_and_moves_nothing(escarcelle):
     assert escarcelle.sequence() == sequence
     assert escarcelle.stock() == stock
     assert escarcelle.sales() == []
+
+
+def test_a_bad_batch_is_refused_whole_and_moves_nothing(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=0)
+    product = escarcelle.products()[0]["id"]
+    sequence = escarcelle.sequence()
+    good = {"idempotency_key": key(), **sale_body(product)}
+    json_headers = {"Content-Type": "application/json"}
+    with escarcelle.client() as client:
+        answers = [
+            client.post("/sales/batch", content=b'{"sales": [', headers=json_headers),
+            client.post("/sales/batch", content=b"[" * (1024 * 1024 + 1), headers=json_headers),
+            client.post(
+                "/sales/batch",
+                content=json.dumps({"sales": [good]}).encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            ),
+            client.post("/sales/batch", json={"sales": []}),
+            client.post("/sales/batch", json={"sales": [good, {**good, "lines": "x"}]}),
+        ]
+    codes = [(a.status_code, a.json()["code"]) for a in answers]
+    assert codes == [
+        (422, "validation_error"),
+        (413, "payload_too_large"),
+        (415, "unsupported_media_type"),
+        (422, "validation_error"),
+        (422, "validation_error"),
+    ]
+    assert all(a.headers["content-type"] == PROBLEM for a in answers)
+    assert escarcelle.sequence() == sequence and escarcelle.sales() == []
 
 
 def test_odd_numbers_and_dates_out_of_range_are_refused_not_crashed_on(escarcelle):
