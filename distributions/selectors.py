@@ -75,7 +75,11 @@ def month_spent(
     *, membership: Membership, distribution: Distribution, exclude_order_id: int | None = None
 ) -> Decimal:
     """Sum of the line totals of the member's orders (not cancelled) for distributions of
-    this shop in the same calendar month as ``distribution``."""
+    this shop in the same calendar month as ``distribution``.
+
+    A line counts for its effective quantity: a product marked missing (delivered 0) or
+    handed over in a smaller quantity was not paid for, so it does not eat the budget.
+    """
     start, end = month_bounds(distribution.starts_at)
     lines = OrderLine.objects.filter(
         order__membership=membership,
@@ -85,8 +89,12 @@ def month_spent(
     ).exclude(order__status=OrderStatus.CANCELLED)
     if exclude_order_id is not None:
         lines = lines.exclude(order_id=exclude_order_id)
+    rows = lines.values_list("unit_price", "quantity", "delivered_quantity")
     return sum(
-        (line_total(price, qty) for price, qty in lines.values_list("unit_price", "quantity")),
+        (
+            line_total(price, qty if delivered is None else delivered)
+            for price, qty, delivered in rows
+        ),
         ZERO,
     )
 

@@ -175,6 +175,18 @@ def test_the_budget_ignores_cancelled_orders_and_another_month(shop, product):
     order_confirm(membership=member, distribution=current, quantities={product.pk: 2})
 
 
+def test_a_product_missing_at_an_earlier_distribution_does_not_eat_the_budget(shop, product):
+    member = make_beneficiary(shop=shop, participation_rate="100", monthly_budget="6").membership
+    catalogue = make_catalogue(shop=shop, products=[product])
+    current = make_distribution(shop=shop, catalogues=[catalogue])
+    earlier = make_distribution(shop=shop, state="validated", starts_at=current.starts_at)
+    order = make_order(
+        membership=member, distribution=earlier, lines={product: 2}, status="delivered"
+    )
+    order.lines.update(delivered_quantity=D("0"))  # marked missing: nothing paid
+    order_confirm(membership=member, distribution=current, quantities={product.pk: 2})  # 5.98
+
+
 def test_changing_an_order_replaces_it_and_its_budget_share(shop, product):
     member = make_beneficiary(shop=shop, participation_rate="100", monthly_budget="6").membership
     distribution = make_distribution(
