@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -51,30 +52,49 @@ class AccountIn(BaseModel):
     seed: SeedIn | None = None
 
 
+# What the public API serves must match its contract (decimal strings), whatever a test sets.
+# Barcodes stay free: a real shop may well type an invalid one.
+Rate = Annotated[str, Field(pattern=r"^[0-9]{1,3}(\.[0-9]{1,2})?$")]
+Quantity = Annotated[str, Field(pattern=r"^[0-9]{1,6}(\.[0-9]{1,3})?$")]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+
+
 class ProductIn(BaseModel):
     ref: str | None = None
     barcode: str | None = None
-    name: str | None = None
+    name: Text | None = None
     description: str | None = None
     category: str | None = None
     unit: Unit | None = None
-    unit_quantity: str | None = None
+    unit_quantity: Quantity | None = None
     price: MoneyIn | None = None
-    vat_rate: str | None = None
+    vat_rate: Rate | None = None
     active: bool | None = None
 
 
 class BeneficiaryIn(BaseModel):
-    first_name: str | None = None
-    last_name: str | None = None
+    first_name: Text | None = None
+    last_name: Text | None = None
     email: str | None = None
-    phone: str | None = None
-    card_number: str | None = None
-    household_size: int | None = None
-    participation_rate: str | None = None
-    monthly_budget: str | None = None
-    access_valid_until: str | None = None
+    phone: Text | None = None
+    card_number: Text | None = None
+    household_size: Annotated[int, Field(ge=1, le=99)] | None = None
+    participation_rate: Rate | None = None
+    monthly_budget: MoneyIn | None = None
+    access_valid_until: dt.date | None = None
     active: bool | None = None
+
+
+NULLABLE = {"ref", "barcode", "email", "monthly_budget", "access_valid_until"}
+
+
+def _patch(body: BaseModel) -> dict[str, Any]:
+    """The fields sent; an explicit null only where the column allows it."""
+    fields = body.model_dump(mode="json", exclude_unset=True)
+    nulls = sorted(name for name, value in fields.items() if value is None and name not in NULLABLE)
+    if nulls:
+        raise Problem(422, "validation_error", f"Cannot be null: {', '.join(nulls)}.")
+    return fields
 
 
 class MovementIn(BaseModel):
@@ -125,7 +145,7 @@ def product_create(db: DB, account_id: str, body: ProductIn) -> Any:
 
 @router.patch("/accounts/{account_id}/products/{product_id}")
 def product_update(db: DB, account_id: str, product_id: str, body: ProductIn) -> Any:
-    fields = body.model_dump(exclude_unset=True)
+    fields = _patch(body)
     return catalog.product_update(
         db, account=_account(db, account_id), product_pid=product_id, fields=fields
     )
@@ -144,7 +164,7 @@ def beneficiary_update(db: DB, account_id: str, beneficiary_id: str, body: Benef
         db,
         account=_account(db, account_id),
         beneficiary_pid=beneficiary_id,
-        fields=body.model_dump(exclude_unset=True),
+        fields=_patch(body),
     )
 
 

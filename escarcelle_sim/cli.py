@@ -6,10 +6,13 @@ import argparse
 import json
 import os
 import sys
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from . import accounts, catalog
+from .admin import ProductIn
 from .db import Database, internal_id
 from .faults import FaultConfig
 from .seed import CATALOGUE, seed_account, seed_fleet
@@ -100,6 +103,16 @@ def cmd_seed_fleet(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quantity(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError("not a decimal number") from None
+    if not value.is_finite() or abs(value) > 100_000 or value != round(value, 3):
+        raise argparse.ArgumentTypeError("at most 100000, with 3 decimals")
+    return value
+
+
 def _count(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -143,7 +156,7 @@ def cmd_movement(args: argparse.Namespace) -> int:
         account=_account(db, args.account),
         product_pid=args.product,
         reason=reason,
-        quantity=Decimal(args.quantity),
+        quantity=args.quantity,
     )
     print(json.dumps(change, ensure_ascii=False))
     return 0
@@ -155,6 +168,10 @@ def cmd_edit_product(args: argparse.Namespace) -> int:
     fields = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     if args.command == "archive-product":
         fields = {"active": False}
+    try:  # the same checks as the admin API: what the public API serves stays in contract
+        fields = ProductIn(**fields).model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        sys.exit(f"Invalid product fields: {exc}")
     product = catalog.product_update(
         db, account=_account(db, args.account), product_pid=args.product, fields=fields
     )
@@ -235,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = command(name, cmd_movement, help_text)
         p.add_argument("--account", required=True)
         p.add_argument("--product", required=True)
-        p.add_argument("--quantity", required=True)
+        p.add_argument("--quantity", required=True, type=_quantity)
 
     for name in ("edit-product", "archive-product"):
         p = command(name, cmd_edit_product, name.replace("-", " "))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
 import httpx
+import pytest
 
 from escarcelle_sim.cli import main
 
@@ -87,3 +89,49 @@ def test_the_demo_prints_the_same_key_and_page_on_every_run(escarcelle_server, t
     assert None in barcodes and all(_ean13_ok(b) for b in barcodes if b)
     assert len({b["participation_rate"] for b in beneficiaries}) > 2
     assert len({b["access_valid_until"] for b in beneficiaries}) > 5
+
+
+def test_the_shop_commands_change_what_the_api_serves(escarcelle, escarcelle_server, capsys):
+    escarcelle.seed(products=2, beneficiaries=0)
+    product, other = [p["id"] for p in escarcelle.products()]
+    shop = ["--db", str(escarcelle_server.db_path), "--account", escarcelle.account_id]
+    sequence = escarcelle.sequence()
+    main(["adjust", *shop, "--product", product, "--quantity", "10"])
+    main(["sell", *shop, "--product", product, "--quantity", "1.250"])
+    main(["restock", *shop, "--product", product, "--quantity", "3"])
+    main(["edit-product", *shop, "--product", product, "--name", "Riz « bio »", "--price", "2.10",
+          "--vat-rate", "5.5"])  # fmt: skip
+    main(["archive-product", *shop, "--product", other])
+    capsys.readouterr()
+    assert escarcelle.stock()[product] == Decimal("11.750")
+    assert escarcelle.sequence() == sequence + 3
+    served = {p["id"]: p for p in escarcelle.products()}
+    assert (served[product]["name"], served[product]["price"]) == ("Riz « bio »", "2.10")
+    assert served[other]["active"] is False
+
+    bad_quantity = ["sell", *shop, "--product", product, "--quantity", "beaucoup"]
+    bad_price = ["edit-product", *shop, "--product", product, "--price", "deux euros"]
+    for bad in (bad_quantity, bad_price):
+        with pytest.raises(SystemExit) as refused:
+            main(bad)
+        assert refused.value.code != 0
+    assert escarcelle.sequence() == sequence + 3 and escarcelle.products()[0]["price"] == "2.10"
+
+
+def test_the_admin_api_keeps_what_it_stores_within_the_contract(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=1)
+    product, beneficiary = escarcelle.products()[0]["id"], escarcelle.beneficiaries()[0]["id"]
+    with escarcelle.server.admin() as admin:
+        item = f"/accounts/{escarcelle.account_id}/products/{product}"
+        person = f"/accounts/{escarcelle.account_id}/beneficiaries/{beneficiary}"
+        refused = [
+            admin.patch(item, json={"vat_rate": "abc"}),
+            admin.patch(item, json={"name": None}),
+            admin.patch(person, json={"access_valid_until": "bientôt"}),
+            admin.patch(person, json={"phone": None}),
+        ]
+        cleared = admin.patch(person, json={"email": None})
+    assert [r.status_code for r in refused] == [422] * 4
+    assert cleared.status_code == 200 and cleared.json()["email"] is None
+    with escarcelle.client() as client:
+        assert client.get(f"/products/{product}").json()["vat_rate"] != "abc"
