@@ -8,6 +8,8 @@ import threading
 
 from django.utils import timezone
 
+from escarcelle.connection import connection_save
+from escarcelle.models import Connection
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.sales.services import LEASE, sales_deliver, sales_sweep
 from tests.escarcelle.sales.helpers import (
@@ -152,4 +154,22 @@ def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(si
     sales_deliver(distribution=scene.distribution, now=now + datetime.timedelta(seconds=10))
     busy.refresh_from_db()
     assert busy.status == SaleStatus.SENT
+    assert_exactly_once(sim, scene.distribution, before)
+
+
+def test_a_refused_key_holds_the_sales_until_a_new_key_is_saved(sim, shop):
+    scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
+    validate(scene)
+    before = sim.stock()
+    sim.revoke_key()
+    clock = timezone.now()
+    report = sales_deliver(distribution=scene.distribution, now=clock)
+    assert (report.sent, report.retry_later) == (0, 3)
+    assert Connection.objects.get(shop=shop).key_rejected_at is not None
+    later = clock + datetime.timedelta(hours=2)
+    assert sales_sweep(now=later).requests == 0  # no call with a key Escarcelle refuses
+    assert SaleOutbox.objects.filter(status=SaleStatus.PENDING).count() == 3
+
+    connection_save(shop=shop, user=None, api_key=sim.rotate_key())
+    assert sales_sweep(now=later).sent == 3
     assert_exactly_once(sim, scene.distribution, before)
