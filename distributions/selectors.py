@@ -109,7 +109,8 @@ def member_orders(*, membership: Membership) -> QuerySet[Order]:
 
 
 def order_total(order: Order) -> Decimal:
-    return sum((line_total(x.unit_price, x.quantity) for x in order.lines.all()), ZERO)
+    """What the order costs: each line for what is (or will be) handed over."""
+    return sum((line_total(x.unit_price, x.effective_quantity) for x in order.lines.all()), ZERO)
 
 
 @dataclass
@@ -146,7 +147,8 @@ def distribution_summary(
     by_order: dict[int, BeneficiaryRow] = {}
     by_product: dict[int, ProductRow] = {}
     for line in lines:
-        total = line_total(line.unit_price, line.quantity)
+        # The amount follows what is handed over: a product marked missing is not paid.
+        total = line_total(line.unit_price, line.effective_quantity)
         row = by_order.setdefault(line.order_id, BeneficiaryRow(order=line.order))
         row.lines.append(line)
         row.total += total

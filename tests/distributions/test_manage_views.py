@@ -140,6 +140,25 @@ def test_the_distribution_page_shows_orders_by_beneficiary_and_by_product(manage
     assert "Valider la distribution" in html and 'name="delivered_quantity"' in html
 
 
+def test_a_product_marked_missing_leaves_the_amounts_of_the_page(manager_client, shop):
+    rice = make_product(shop=shop, name="Riz", price="2.00", stock="10")
+    pasta = make_product(shop=shop, name="Pâtes", price="1.00", stock="10")
+    distribution = make_distribution(shop=shop, state="closed")
+    member = make_beneficiary(shop=shop, participation_rate="100").membership
+    order = make_order(membership=member, distribution=distribution, lines={rice: 3, pasta: 1})
+    line = order.lines.get(product=rice)
+    manager_client.post(
+        url("line_deliver", shop, pk=distribution.pk, line_pk=line.pk), {"missing": "1"}
+    )
+    response = manager_client.get(url("detail", shop, pk=distribution.pk))
+    (row,) = response.context["by_beneficiary"]
+    assert row.total == Decimal("1.00")
+    assert {p.product.name: p.total for p in response.context["by_product"]} == {
+        "Riz": Decimal("0.00"),
+        "Pâtes": Decimal("1.00"),
+    }
+
+
 def _page_with_products(shop, count: int) -> Distribution:
     distribution = make_distribution(shop=shop, state="closed")
     products = [make_product(shop=shop) for _ in range(count)]

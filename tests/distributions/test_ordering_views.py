@@ -166,6 +166,25 @@ def test_a_beneficiary_never_sees_another_beneficiarys_order(
     assert other.status == OrderStatus.CONFIRMED
 
 
+def test_my_orders_shows_a_missing_product_and_a_total_without_it(
+    beneficiary_client, shop, rice, beneficiary
+):
+    jam = make_product(shop=shop, name="Confiture", price="2.00", stock="5")
+    validated = make_distribution(shop=shop, state="validated")
+    order = make_order(
+        membership=beneficiary.memberships.get(),
+        distribution=validated,
+        lines={rice: 1, jam: 1},
+        status=OrderStatus.DELIVERED,
+    )
+    order.lines.filter(product=rice).update(delivered_quantity=Decimal("0"))
+    order.lines.filter(product=jam).update(delivered_quantity=Decimal("1"))
+    response = beneficiary_client.get(url("my_orders", shop))
+    assert "manquant" in response.content.decode()
+    (shown,) = response.context["orders"]
+    assert shown.total == Decimal("0.60")  # the jam at 30 %, not the missing rice
+
+
 def test_my_orders_lists_mine_and_lets_me_change_then_cancel_while_open(
     beneficiary_client, shop, distribution, rice, beneficiary
 ):
