@@ -160,3 +160,20 @@ def test_a_malformed_answer_to_a_sale_hides_a_recorded_sale(escarcelle):
     with escarcelle.client() as client:
         retry = client.post("/sales", json=body, headers={"Idempotency-Key": idem})
     assert retry.headers["Idempotent-Replayed"] == "true" and retry.json() == recorded
+
+
+def test_faults_and_the_rest_of_the_admin_api_need_the_admin_token(escarcelle):
+    url = f"{escarcelle.base_url}/admin/api"
+    with httpx.Client(base_url=url, trust_env=False) as client:
+        answers = [
+            client.put("/faults", json={"error_rate": 1.0}),
+            client.put("/faults", json={"error_rate": 1.0}, headers={"X-Admin-Token": "guess"}),
+            client.put(
+                f"/accounts/{escarcelle.account_id}/faults",
+                json={"outage_s": 60},
+                headers={"X-Admin-Token": escarcelle.api_key},  # an API key is not an admin token
+            ),
+            client.post(f"/accounts/{escarcelle.account_id}/keys/rotate"),
+        ]
+    assert [(a.status_code, a.json()["code"]) for a in answers] == [(401, "unauthorized")] * 4
+    assert _statuses(escarcelle, 3) == [200] * 3
