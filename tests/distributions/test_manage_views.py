@@ -240,6 +240,14 @@ def test_validating_asks_for_confirmation_then_validates_on_post(manager_client,
     assert order.status == OrderStatus.DELIVERED and product.stock == Decimal("3")
 
 
+def test_the_confirmation_page_names_the_distribution_by_its_french_date(manager_client, shop):
+    closed = make_distribution(shop=shop, state="closed")
+    starts = timezone.make_aware(datetime.datetime(2026, 12, 1, 14, 0))
+    Distribution.objects.filter(pk=closed.pk).update(starts_at=starts)
+    page = manager_client.get(url("validate", shop, pk=closed.pk)).content.decode()
+    assert "Valider la distribution du mardi 1 décembre 2026, 14:00" in page
+
+
 def test_validating_an_open_distribution_shows_a_french_refusal(manager_client, shop):
     distribution = make_distribution(shop=shop)
     response = manager_client.post(url("validate", shop, pk=distribution.pk), follow=True)
