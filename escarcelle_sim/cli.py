@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from . import accounts, catalog
 from .admin import ProductIn
-from .db import Database, internal_id
+from .db import Database, public_id
 from .faults import FaultConfig
 from .seed import CATALOGUE, seed_account, seed_fleet
 
@@ -125,18 +125,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     db = _db(args)
     key_file = Path(args.key_file)
     known = [a for a in accounts.account_list(db) if a["name"] == DEMO_NAME]
-    if known and key_file.exists():
+    if known:
         account_pid = known[0]["id"]
-        api_key = key_file.read_text().strip()
-        if accounts.account_for_key(db, api_key) is None:  # the key file went stale
-            api_key = accounts.key_rotate(db, account=_account(db, account_pid))
-    elif known:
-        account_pid = known[0]["id"]
-        api_key = accounts.key_rotate(db, account=_account(db, account_pid))
+        api_key = key_file.read_text().strip() if key_file.exists() else ""
+        owner = accounts.account_for_key(db, api_key) if api_key else None
+        if owner is None or public_id("account", owner["id"]) != account_pid:
+            api_key = accounts.key_rotate(db, account=_account(db, account_pid))  # lost or stale
     else:
-        account_pid, api_key = accounts.account_create(db, name=DEMO_NAME)
-        seed_account(db, account=internal_id("account", account_pid) or 0,
-                     products=len(CATALOGUE), beneficiaries=20, seed=1)  # fmt: skip
+        # Account and catalogue in one transaction: an interrupted first run leaves no empty demo.
+        [(account_pid, api_key)] = seed_fleet(
+            db, accounts=1, products=len(CATALOGUE), beneficiaries=20, seed=1, name=DEMO_NAME
+        )
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key_file.touch(mode=0o600)  # private before the key is in it
     key_file.chmod(0o600)

@@ -73,6 +73,11 @@ def test_the_demo_prints_the_same_key_and_page_on_every_run(escarcelle_server, t
         ).json()
         assert client.get(page).status_code == 200
     assert [a["name"] for a in accounts].count("Épicerie solidaire de démo") == 1
+    (tmp_path / "demo-key.txt").write_text("esk_stale\n")
+    main(args)
+    fresh = (tmp_path / "demo-key.txt").read_text().strip()
+    assert fresh != api_key and f"Clé d'API    : {fresh}" in capsys.readouterr().out
+    api_key = fresh
 
     headers = {"Authorization": f"Bearer {api_key}"}
     url = f"{escarcelle_server.base_url}/api/v1"
