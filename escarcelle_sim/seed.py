@@ -108,11 +108,16 @@ def ean13(first12: str) -> str:
     return first12 + str((10 - total % 10) % 10)
 
 
-def _products(rng: random.Random, account: int, count: int, first_id: int) -> list[tuple]:
+def _products(
+    rng: random.Random, account: int, count: int, first_id: int, already: int
+) -> list[tuple]:
+    """`already`: the account's products so far; a second seeding continues the numbering, so
+    names, refs and barcodes stay unique within the account."""
     prefix = f"{rng.randrange(10**5):05d}"
     rows = []
     stamp = now_iso()
-    for i in range(count):
+    for row in range(count):
+        i = already + row
         name, category, unit, unit_qty, price, vat = CATALOGUE[i % len(CATALOGUE)]
         batch = i // len(CATALOGUE)
         if batch:
@@ -120,12 +125,12 @@ def _products(rng: random.Random, account: int, count: int, first_id: int) -> li
             price = str((Decimal(price) * Decimal(1 + (batch % 7) / 20)).quantize(Decimal("0.01")))
         # Goods sold by weight are keyed in at the till: no EAN-13, like a few others.
         no_barcode = rng.random() < 0.1 or unit == "kg"
-        barcode = None if no_barcode else ean13(f"37{prefix}{i:05d}")
+        barcode = None if no_barcode else ean13(f"37{prefix}{i % 10**5:05d}")
         ref = None if rng.random() < 0.05 else f"EPI-{i + 1:05d}"
         description = f"{category} — {name}." if rng.random() < 0.7 else ""
         rows.append(
             (
-                first_id + i,
+                first_id + row,
                 account,
                 ref,
                 barcode,
@@ -194,7 +199,10 @@ def _seed_into(
 ) -> None:
     rng = random.Random(seed * 1_000_003 + account)
     first_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM products").fetchone()[0]
-    rows = _products(rng, account, products, first_id)
+    already = conn.execute(
+        "SELECT COUNT(*) FROM products WHERE account_id = ?", (account,)
+    ).fetchone()[0]
+    rows = _products(rng, account, products, first_id, already)
     conn.executemany(
         "INSERT INTO products (id, account_id, ref, barcode, name, description, category,"
         " unit, unit_quantity, price, vat_rate, updated_at) VALUES"

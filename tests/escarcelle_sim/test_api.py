@@ -103,6 +103,16 @@ def test_products_use_decimal_strings_and_valid_barcodes(escarcelle):
     assert len(rates) > 1
 
 
+def test_seeding_twice_continues_the_catalogue(escarcelle):
+    escarcelle.seed(products=40, beneficiaries=0)
+    escarcelle.seed(products=40, beneficiaries=0)
+    products = escarcelle.products()
+    assert len(products) == 80
+    for field in ("name", "ref", "barcode"):
+        values = [p[field] for p in products if p[field] is not None]
+        assert len(values) == len(set(values)), field
+
+
 def test_updated_since_returns_only_changed_products(escarcelle):
     escarcelle.seed(products=5, beneficiaries=0)
     first = escarcelle.products()[0]
