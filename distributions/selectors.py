@@ -32,6 +32,14 @@ def open_distributions(*, shop: Shop, now: datetime.datetime | None = None):
     ).order_by("starts_at")
 
 
+def upcoming_distributions(*, shop: Shop, now: datetime.datetime | None = None):
+    """Distributions whose orders are not open yet, soonest first."""
+    now = now or timezone.now()
+    return Distribution.objects.filter(
+        shop=shop, validated_at__isnull=True, orders_open_at__gt=now
+    ).order_by("orders_open_at")
+
+
 def offered_catalogues(
     *, distribution: Distribution, today: datetime.date | None = None
 ) -> QuerySet[Catalogue]:

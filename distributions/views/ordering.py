@@ -22,6 +22,7 @@ from distributions.selectors import (
     open_distributions,
     order_total,
     orderable_products,
+    upcoming_distributions,
 )
 from distributions.services import (
     OrderRefused,
@@ -41,10 +42,24 @@ def _profile(request: HttpRequest) -> BeneficiaryProfile | None:
 
 @beneficiary_view
 def order(request: HttpRequest) -> HttpResponse:
+    distributions = list(open_distributions(shop=request.shop))
+    ordered = set(
+        Order.objects.filter(
+            membership=request.membership,
+            status=OrderStatus.CONFIRMED,
+            distribution__in=distributions,
+        ).values_list("distribution_id", flat=True)
+    )
+    for distribution in distributions:
+        distribution.already_ordered = distribution.pk in ordered
     return render(
         request,
         "distributions/order_index.html",
-        {"distributions": list(open_distributions(shop=request.shop))},
+        {
+            "distributions": distributions,
+            # So that an empty page still says when ordering opens next.
+            "upcoming": list(upcoming_distributions(shop=request.shop)[:3]),
+        },
     )
 
 

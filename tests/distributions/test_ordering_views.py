@@ -56,6 +56,30 @@ def test_the_open_distributions_are_listed(beneficiary_client, shop, distributio
     assert "Salle des fêtes" in html and "Fermée" not in html
 
 
+def test_the_list_says_when_orders_open_next_and_which_are_already_ordered(
+    beneficiary_client, shop, distribution, rice, beneficiary
+):
+    opens = timezone.make_aware(datetime.datetime(2030, 3, 4, 9, 0))
+    make_distribution(
+        shop=shop,
+        state="upcoming",
+        place="Gymnase",
+        orders_open_at=opens,
+        orders_close_at=opens + datetime.timedelta(days=2),
+        starts_at=opens + datetime.timedelta(days=3),
+    )
+    make_order(membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 1})
+    html = beneficiary_client.get(url("order", shop)).content.decode()
+    assert "Prochaines distributions" in html and "Gymnase" in html
+    assert "commandes ouvertes à partir du lundi 4 mars, 09:00" in html
+    assert "commande confirmée" in html and "Voir ma commande" in html
+
+
+def test_an_empty_list_still_says_nothing_is_open(beneficiary_client, shop):
+    html = beneficiary_client.get(url("order", shop)).content.decode()
+    assert "Aucune distribution n'est ouverte" in html and "Prochaines" not in html
+
+
 def test_the_page_shows_the_price_they_pay_and_the_shelf_price_struck_out(
     beneficiary_client, shop, distribution
 ):
