@@ -14,7 +14,6 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django_htmx.http import HttpResponseClientRefresh
 
 from catalog.models import Product, StockSource
-from epiclic.placeholders import placeholder
 from escarcelle.client import EscarcelleError
 from escarcelle.connection import connection_for, connection_remove, connection_save
 from escarcelle.imports import beneficiaries, products
@@ -34,18 +33,6 @@ from shops.access import access_object, manager_view
 SETTINGS_SECTIONS: list[str] = []
 
 ROWS_PER_PAGE = 100
-
-
-@manager_view
-def stocks(request: HttpRequest) -> HttpResponse:
-    return placeholder(
-        request,
-        _("Stocks"),
-        _(
-            "Ici apparaîtront vos stocks : la quantité dans Escarcelle, la part réservée par "
-            "les commandes en ligne et ce qui reste disponible."
-        ),
-    )
 
 
 class KeyForm(forms.Form):
