@@ -219,6 +219,8 @@ def my_orders(request: HttpRequest) -> HttpResponse:
     orders = list(member_orders(membership=request.membership))
     for item in orders:
         item.total = order_total(item)
+        for line in item.lines.all():
+            line.total = line_total(line.unit_price, line.effective_quantity)
         item.changeable = (
             item.status == OrderStatus.CONFIRMED
             and item.distribution.state == DistributionState.OPEN

@@ -190,6 +190,14 @@ def test_a_beneficiary_never_sees_another_beneficiarys_order(
     assert other.status == OrderStatus.CONFIRMED
 
 
+def test_my_orders_shows_each_lines_unit_price_and_amount(
+    beneficiary_client, shop, distribution, rice, beneficiary
+):
+    make_order(membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 2})
+    html = beneficiary_client.get(url("my_orders", shop)).content.decode()
+    assert "× 0,90 €" in html and "1,80 €" in html
+
+
 def test_my_orders_shows_a_missing_product_and_a_total_without_it(
     beneficiary_client, shop, rice, beneficiary
 ):
