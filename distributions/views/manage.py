@@ -121,7 +121,13 @@ def line_deliver(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
         return render(
             request,
             "distributions/distribution_detail.html#line",
-            {"line": line, "distribution": distribution, "can_adjust": True, "error": error},
+            {
+                "line": line,
+                "distribution": distribution,
+                "can_adjust": True,
+                "error": error,
+                "saved": error is None,
+            },
         )
     if error:
         messages.error(request, f"{line.product.name} : {error}")

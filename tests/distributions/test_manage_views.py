@@ -196,8 +196,15 @@ def test_an_htmx_adjustment_returns_the_line_row(manager_client, shop):
     )
     html = response.content.decode()
     assert html.strip().startswith(f'<tr id="line-{line.pk}"') and "<html" not in html
+    assert "manquant" in html
     line.refresh_from_db()
     assert line.delivered_quantity == 0
+    response = manager_client.post(
+        url("line_deliver", shop, pk=distribution.pk, line_pk=line.pk),
+        {"delivered_quantity": "2"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Enregistré." in response.content.decode()
     response = manager_client.post(
         url("line_deliver", shop, pk=distribution.pk, line_pk=line.pk),
         {"delivered_quantity": "deux"},
