@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from catalog.models import StockSource
 from escarcelle.connection import connection_for
@@ -19,6 +19,9 @@ from escarcelle.stock.models import StockSyncState
 from escarcelle.stock.services import stock_sync_request
 from escarcelle.stock.tasks import stock_sync_task
 from shops.access import manager_view
+
+# Sent when "Synchroniser maintenant" finds the sync already over; the table listens for it.
+STOCK_SYNCED = "stock-synced"
 
 
 class StockFilterForm(forms.Form):
@@ -94,9 +97,10 @@ def sync_now(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Synchronisation demandée."))
     if request.htmx:
         context = _status_context(request)
+        response = render(request, "escarcelle_stock/stocks.html#status", context)
         if not context["progress"]:
-            # The sync already ended (a fast worker, or huey's immediate mode): nothing would
-            # poll and reload the table, so reload the page now, with the new figures.
-            return HttpResponseClientRefresh()
-        return render(request, "escarcelle_stock/stocks.html#status", context)
+            # The sync already ended (a fast worker, or huey's immediate mode): nothing will
+            # poll, so the status shows its result and the table reloads its own figures.
+            trigger_client_event(response, STOCK_SYNCED)
+        return response
     return redirect("escarcelle:stocks", shop_slug=shop.slug)

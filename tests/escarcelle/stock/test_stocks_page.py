@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import re
 
 import pytest
@@ -191,13 +192,24 @@ def test_synchroniser_maintenant_reloads_the_figures_when_the_sync_ended_before_
     shop, products = connected
     stock_sync_shop(shop=shop)
     product = products[0]
+    page = manager_client.get(url(shop), {"q": product.name}).content.decode()
+    listener = re.search(r'<div id="stock-table"([^>]*)>', page).group(1)
+    assert 'hx-trigger="stock-synced from:body"' in listener
+    table_url = re.search(r'hx-get="([^"]*)"', listener).group(1).replace("&amp;", "&")
+    assert table_url.startswith(url(shop)) and "q=" in table_url  # the filters are kept
     sim.sell_in_shop(product.escarcelle_id, "2")
     after = sim.stock()[product.escarcelle_id]
     # Huey runs the task at once here: the sync is over before the answer is built.
     response = manager_client.post(url(shop, "escarcelle:stocks_sync"), HTTP_HX_REQUEST="true")
     assert StockSyncRun.objects.filter(shop=shop).count() == 2
-    assert response.headers.get("HX-Refresh") == "true"
-    html = manager_client.get(url(shop)).content.decode()
+    assert json.loads(response.headers["HX-Trigger"]) == {"stock-synced": {}}
+    status = response.content.decode()
+    assert 'id="sync-status"' in status and "Dernière synchronisation réussie" in status
+    assert "every 2s" not in status and "Synchroniser maintenant" in status
+    # What the table's listener fetches:
+    table = manager_client.get(table_url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="stock-table")
+    html = table.content.decode()
+    assert "<h1>" not in html
     assert cells(row_of(html, product.name))[2] == f"{after:f}".rstrip("0").rstrip(".")
 
 
@@ -207,7 +219,7 @@ def test_synchroniser_maintenant_shows_the_progress_while_the_sync_waits_for_a_w
     shop, _products = connected
     monkeypatch.setattr("escarcelle.stock.views.stock_sync_task", lambda shop_id: None)
     partial = manager_client.post(url(shop, "escarcelle:stocks_sync"), HTTP_HX_REQUEST="true")
-    assert "HX-Refresh" not in partial.headers
+    assert "HX-Trigger" not in partial.headers
     assert b'id="sync-status"' in partial.content and b"<h1>" not in partial.content
     assert b"Synchronisation demand" in partial.content and b"every 2s" in partial.content
     assert not StockSyncRun.objects.filter(shop=shop).exists()
