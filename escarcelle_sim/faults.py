@@ -137,7 +137,7 @@ class Gate:
         faults = self._faults(account["id"] if account else None, scope["path"])
 
         post_faults: list[str] = []
-        latency = 0.0
+        latency = hang = 0.0
         for config, (d_error, d_before, d_after, d_malformed) in faults:
             until = config.get("outage_until")
             if until and datetime.fromisoformat(until) > now():
@@ -146,9 +146,9 @@ class Gate:
                 detail = "Escarcelle is down for maintenance."
                 await _send_problem(send, 503, "unavailable", detail, {"Retry-After": retry})
                 return
-            if config.get("hang_s"):
-                await asyncio.sleep(float(config["hang_s"]))
+            hang += float(config.get("hang_s") or 0)
             if d_error < config.get("error_rate", 0):
+                await asyncio.sleep(hang)
                 if d_error < config["error_rate"] / 2:
                     await _send_problem(send, 500, "server_error", "Injected server error.")
                 else:
@@ -164,11 +164,13 @@ class Gate:
             latency += config.get("latency_ms", 0) / 1000.0
 
         if account is None:
+            await asyncio.sleep(hang)
             await _send_problem(send, 401, "unauthorized", "Missing or invalid API key.")
             return
         per_minute = account["rate_limit_per_minute"] or self.default_rate_limit
         wait = self.limiter.retry_after(hash_key(auth[7:].strip()), per_minute)
         if wait:
+            await asyncio.sleep(hang)
             detail = f"More than {per_minute} requests per minute."
             await _send_problem(send, 429, "rate_limited", detail, {"Retry-After": str(wait)})
             return
@@ -176,6 +178,10 @@ class Gate:
         receive = await self._checked_body(scope, receive, send, headers)
         if receive is None:
             return
+        if hang:
+            # After the body is read: a server that hangs has the request, and still runs it
+            # once the client has given up (a disconnected client cannot be read from).
+            await asyncio.sleep(hang)
         if "reset_before" in post_faults:
             # The body was read first so the close is clean: the client sees an incomplete
             # response (RemoteProtocolError), not a TCP reset of unread data.

@@ -47,6 +47,25 @@ def test_a_hang_outlasts_the_client_timeout(escarcelle):
         client.get("/account")
 
 
+def test_a_sale_that_hung_past_the_timeout_is_recorded_and_its_retry_replays(escarcelle):
+    escarcelle.seed(products=1, beneficiaries=0)
+    product = escarcelle.products()[0]["id"]
+    sequence = escarcelle.sequence()
+    escarcelle.set_faults(hang_s=1.0, paths=["/api/v1/sales"])
+    body, idem = sale_body(product), key()
+    with escarcelle.client(timeout=0.2) as client, pytest.raises(httpx.TimeoutException):
+        client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    deadline = time.monotonic() + 15
+    while escarcelle.sequence() == sequence:  # /stock/changes does not hang
+        assert time.monotonic() < deadline, "the hung sale was never recorded"
+        time.sleep(0.05)
+    escarcelle.clear_faults()
+    with escarcelle.client() as client:
+        retry = client.post("/sales", json=body, headers={"Idempotency-Key": idem})
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert len(escarcelle.sales()) == 1
+
+
 def test_a_reset_before_commit_records_nothing(escarcelle):
     escarcelle.seed(products=1, beneficiaries=0)
     product = escarcelle.products()[0]["id"]
