@@ -91,16 +91,20 @@ def cmd_seed_fleet(args: argparse.Namespace) -> int:
     )
     lines = "".join(f"{account_pid}\t{api_key}\n" for account_pid, api_key in created)
     if args.keys_file:
-        key_file = Path(args.keys_file)
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.touch(mode=0o600)
-        key_file.chmod(0o600)
-        key_file.write_text(lines)
+        _write_private(Path(args.keys_file), lines)
     else:
         sys.stdout.write(lines)
     total = len(created) * args.products
     print(f"seeded {len(created)} accounts, {total} products", file=sys.stderr)
     return 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    """API keys: the file is made private before they are written to it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(text)
 
 
 def _quantity(text: str) -> Decimal:
@@ -136,10 +140,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         [(account_pid, api_key)] = seed_fleet(
             db, accounts=1, products=len(CATALOGUE), beneficiaries=20, seed=1, name=DEMO_NAME
         )
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.touch(mode=0o600)  # private before the key is in it
-    key_file.chmod(0o600)
-    key_file.write_text(api_key + "\n")
+    _write_private(key_file, api_key + "\n")
     print(f"Escarcelle (émulateur) — compte de démo « {DEMO_NAME} » ({account_pid})")
     print(f"  URL de l'API : {args.url}  (le client ajoute /api/v1)")
     print(f"  Clé d'API    : {api_key}")
