@@ -38,7 +38,7 @@ class ValidationRefused(Refused):
     pass
 
 
-def _qty(quantity: Decimal) -> str:
+def quantity_text(quantity: Decimal) -> str:
     """A quantity as a French reader expects it in a message: ``1,5``, ``10``."""
     return formats.number_format(quantity.normalize())
 
@@ -137,8 +137,8 @@ def order_confirm(
                 _("%(product)s : il n'en reste que %(available)s, vous en demandez %(quantity)s.")
                 % {
                     "product": product.name,
-                    "available": _qty(max(ZERO, can_order)),
-                    "quantity": _qty(quantity),
+                    "available": quantity_text(max(ZERO, can_order)),
+                    "quantity": quantity_text(quantity),
                 }
             )
         lines.append(
@@ -220,7 +220,7 @@ def order_line_deliver(*, line: OrderLine, delivered_quantity: Decimal | None) -
         if delivered_quantity > line.quantity:
             raise ValidationRefused(
                 _("La quantité livrée ne peut pas dépasser la quantité commandée (%(q)s).")
-                % {"q": _qty(line.quantity)}
+                % {"q": quantity_text(line.quantity)}
             )
         if delivered_quantity and quantity_error(delivered_quantity, line.product.unit):
             raise ValidationRefused(quantity_error(delivered_quantity, line.product.unit))

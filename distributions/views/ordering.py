@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.contrib import messages
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +16,13 @@ from catalog.models import Product
 from distributions import cart as carts
 from distributions.availability import available_quantities, displayable
 from distributions.forms import CartLineForm
-from distributions.models import Distribution, DistributionState, Order, OrderStatus
+from distributions.models import (
+    Distribution,
+    DistributionState,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from distributions.pricing import line_total, member_rate, solidarity_price
 from distributions.selectors import (
     member_orders,
@@ -29,6 +37,7 @@ from distributions.services import (
     order_cancel,
     order_confirm,
     quantity_error,
+    quantity_text,
 )
 from shops.access import access_object, beneficiary_view
 from shops.models import BeneficiaryProfile
@@ -157,6 +166,18 @@ def order_distribution(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _can_order(request: HttpRequest, distribution: Distribution, product: Product) -> Decimal:
+    """What this member may put in the cart: the free quantity plus what their order holds."""
+    free = available_quantities(shop=request.shop, product_ids=[product.pk]).get(product.pk, ZERO)
+    held = OrderLine.objects.filter(
+        order__membership=request.membership,
+        order__distribution=distribution,
+        order__status=OrderStatus.CONFIRMED,
+        product=product,
+    ).aggregate(total=Sum(Coalesce("delivered_quantity", "quantity")))["total"]
+    return displayable(free + (held or ZERO))
+
+
 @beneficiary_view
 @require_POST
 def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
@@ -176,6 +197,15 @@ def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
             error = _("Ce produit n'est pas proposé à cette distribution.")
         elif quantity and (problem := quantity_error(quantity, product.unit)):
             error = f"{product.name} : {problem}"
+        elif quantity and quantity > (left := _can_order(request, distribution, product)):
+            # Said now rather than only at confirmation; the cart keeps what it had.
+            error = _(
+                "%(product)s : il n'en reste que %(available)s, vous en demandez %(quantity)s."
+            ) % {
+                "product": product.name,
+                "available": quantity_text(left),
+                "quantity": quantity_text(quantity),
+            }
         else:
             carts.cart_set(request, distribution, product.pk, quantity)
     if request.htmx:

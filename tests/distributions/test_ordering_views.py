@@ -147,11 +147,42 @@ def test_a_refused_confirmation_keeps_the_cart_and_says_why(
     beneficiary_client, shop, distribution, rice
 ):
     beneficiary_client.post(
-        url("cart", shop, pk=distribution.pk), {"product": rice.pk, "quantity": "9"}
+        url("cart", shop, pk=distribution.pk), {"product": rice.pk, "quantity": "5"}
+    )
+    # Someone else takes one meanwhile.
+    make_order(
+        membership=make_beneficiary(shop=shop).membership,
+        distribution=distribution,
+        lines={rice: 1},
     )
     response = beneficiary_client.post(url("confirm", shop, pk=distribution.pk), follow=True)
-    assert "il n&#x27;en reste que 5" in response.content.decode()
-    assert not Order.objects.exists()
+    assert "il n&#x27;en reste que 4" in response.content.decode()
+    assert Order.objects.count() == 1
+    assert "Confirmer ma commande" in response.content.decode()  # the cart is kept
+
+
+def test_adding_more_than_is_left_is_refused_at_once_and_the_cart_keeps_its_quantity(
+    beneficiary_client, shop, distribution, rice
+):
+    cart = url("cart", shop, pk=distribution.pk)
+    beneficiary_client.post(cart, {"product": rice.pk, "quantity": "2"})
+    html = beneficiary_client.post(
+        cart, {"product": rice.pk, "quantity": "9"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "il n&#x27;en reste que 5, vous en demandez 9" in html
+    assert "2 × 0,90 €" in html
+
+
+def test_a_member_may_keep_in_the_cart_the_units_their_order_holds(
+    beneficiary_client, shop, distribution, rice, beneficiary
+):
+    make_order(membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 5})
+    html = beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk),
+        {"product": rice.pk, "quantity": "5"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "reste" not in html.split("Reste sur")[0] and "5 × 0,90 €" in html
 
 
 @pytest.mark.parametrize("count", [5, 50])
