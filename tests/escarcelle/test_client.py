@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import ssl
 from decimal import Decimal
 
 import pytest
 
+from escarcelle import client as client_module
 from escarcelle.client import EscarcelleClient, EscarcelleError
 
 
@@ -178,3 +180,21 @@ def test_the_key_never_appears_in_the_logs(escarcelle, caplog):
     assert "escarcelle GET /account -> 200" in caplog.text
     assert escarcelle.api_key not in caplog.text
     assert "Bearer" not in caplog.text
+
+
+def test_clients_share_one_tls_context_that_still_verifies_certificates(monkeypatch):
+    built = []
+    real = ssl.create_default_context
+
+    def counting(*args, **kwargs):
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    client_module._ssl_context.cache_clear()
+    for _ in range(3):
+        EscarcelleClient("k", base_url="https://escarcelle.example").close()
+    context = client_module._ssl_context()
+    assert len(built) == 1
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
