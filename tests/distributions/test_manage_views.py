@@ -159,6 +159,16 @@ def test_a_product_marked_missing_leaves_the_amounts_of_the_page(manager_client,
     }
 
 
+def test_a_catalogue_outside_its_period_is_flagged_on_the_distribution_page(manager_client, shop):
+    today = timezone.localdate()
+    past = make_catalogue(shop=shop, name="Ancien", ends_on=today - datetime.timedelta(days=1))
+    current = make_catalogue(shop=shop, name="Courant")
+    distribution = make_distribution(shop=shop, catalogues=[past, current])
+    html = manager_client.get(url("detail", shop, pk=distribution.pk)).content.decode()
+    assert html.count("hors période") == 1
+    assert html.index("Ancien") < html.index("hors période") < html.index("Courant")
+
+
 def _page_with_products(shop, count: int) -> Distribution:
     distribution = make_distribution(shop=shop, state="closed")
     products = [make_product(shop=shop) for _ in range(count)]
