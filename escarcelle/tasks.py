@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from escarcelle.imports.plans import import_plan_build
+from escarcelle.imports.plans import import_plan_build, import_plans_purge
 
 
 @db_task()
 def import_plan_build_task(plan_id: int) -> None:
     import_plan_build(plan_id=plan_id)
+
+
+@db_periodic_task(crontab(minute="41", hour="4"))
+def import_plans_purge_task() -> None:
+    import_plans_purge()

@@ -8,6 +8,7 @@ since it was built), or built for another Escarcelle account than the shop's cur
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from typing import Any
@@ -26,6 +27,9 @@ from shops.models import Shop
 log = logging.getLogger("escarcelle.imports")
 
 APPLIED_STATUSES = ("new", "changed", "link", "deactivate")
+
+# How long a plan is kept once it has expired (it can hold megabytes of fetched rows).
+PURGE_AFTER = datetime.timedelta(days=1)
 
 
 class ImportRefused(Exception):
@@ -50,6 +54,7 @@ def import_plan_create(*, shop: Shop, kind: str, user: Any) -> ImportPlan:
         raise ImportRefused(
             _("Enregistrez d'abord votre clé Escarcelle dans Paramètres → Synchro Escarcelle.")
         )
+    import_plans_purge(shop=shop)
     return ImportPlan.objects.create(
         shop=shop,
         kind=kind,
@@ -57,6 +62,21 @@ def import_plan_create(*, shop: Shop, kind: str, user: Any) -> ImportPlan:
         account_id=connection.account_id,
         base_version=_version(shop, kind),
     )
+
+
+def import_plans_purge(*, shop: Shop | None = None, now: datetime.datetime | None = None) -> int:
+    """Forget plans expired for more than ``PURGE_AFTER``; the number of plans deleted.
+
+    Plans never applied are deleted. Applied plans lose only their rows: the stale check
+    compares with the last applied plan's id, and the history links to it.
+    """
+    cutoff = (now or timezone.now()) - PURGE_AFTER
+    old = ImportPlan.objects.filter(expires_at__lt=cutoff)
+    if shop is not None:
+        old = old.filter(shop=shop)
+    deleted, _by_model = old.exclude(status=PlanStatus.APPLIED).delete()
+    old.filter(status=PlanStatus.APPLIED).exclude(rows=[]).update(rows=[])
+    return deleted
 
 
 def import_plan_build(*, plan_id: int) -> None:
