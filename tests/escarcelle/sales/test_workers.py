@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from escarcelle.sales import services
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.sales.services import LEASE, sales_deliver, sales_sweep
 from tests.escarcelle.sales.helpers import (
@@ -32,18 +33,35 @@ def _no_queue(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(sim, shop):
+def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(sim, shop, monkeypatch):
     scene = closed_distribution(shop=shop, account=sim, orders=24, lines=2)
     validate(scene)
     before = sim.stock()
-    sim.set_faults(latency_ms=50, paths=["/api/v1/sales/batch"])  # so that they overlap
-    barrier = threading.Barrier(2)
+    # No worker sends its first batch before both hold a claim: they really overlap.
+    claimers: set[int] = set()
+    both_claimed = threading.Condition()
+    real_claim, real_send = services.sales_claim, services._send_batch
+
+    def claim(**kwargs):
+        token, rows = real_claim(**kwargs)
+        if rows:
+            with both_claimed:
+                claimers.add(threading.get_ident())
+                both_claimed.notify_all()
+        return token, rows
+
+    def send(*args, **kwargs):
+        with both_claimed:
+            assert both_claimed.wait_for(lambda: len(claimers) == 2, timeout=30)
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(services, "sales_claim", claim)
+    monkeypatch.setattr(services, "_send_batch", send)
     reports = []
     errors = []
 
     def worker() -> None:
         try:
-            barrier.wait()
             reports.append(sales_deliver(distribution=scene.distribution, batch_size=3))
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -54,9 +72,9 @@ def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(sim, sh
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
-    sim.clear_faults()
+        thread.join(timeout=120)
     assert errors == []
+    assert all(r.sent > 0 for r in reports) and len(reports) == 2
     # Each sale was sent by exactly one worker: a row sent by both would count twice.
     assert sum(r.sent for r in reports) == 24
     assert SaleOutbox.objects.filter(status=SaleStatus.SENT).count() == 24
