@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 
 from escarcelle import crypto
 from escarcelle.client import EscarcelleClient, EscarcelleError
@@ -20,6 +21,7 @@ def connection_for(shop: Shop) -> Connection | None:
     return Connection.objects.filter(shop=shop).first()
 
 
+@sensitive_variables("api_key")
 def client_for_shop(shop: Shop, **options: Any) -> EscarcelleClient:
     """A client with the shop's key; a 401 later marks the connection ``key_rejected_at``.
 
@@ -58,6 +60,7 @@ def client_for_shop(shop: Shop, **options: Any) -> EscarcelleClient:
     return EscarcelleClient(api_key, **options)
 
 
+@sensitive_variables("api_key")
 def connection_save(*, shop: Shop, user: Any, api_key: str) -> Connection:
     """Check ``api_key`` with Escarcelle at once, then store it (encrypted).
 
