@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import trigger_client_event
 
 from distributions.availability import available_quantities, displayable
 from distributions.forms import DeliveredForm, DistributionForm
@@ -14,6 +15,8 @@ from distributions.models import Distribution, DistributionState, OrderLine
 from distributions.selectors import distribution_summary, distributions_with_counts
 from distributions.services import Refused, distribution_validate, order_line_deliver
 from shops.access import access_object, manager_view
+
+DELIVERIES_CHANGED = "deliveries-changed"
 
 STATE_ORDER = [
     DistributionState.OPEN,
@@ -118,7 +121,7 @@ def line_deliver(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
         except Refused as refused:
             error = refused.message
     if request.htmx:
-        return render(
+        response = render(
             request,
             "distributions/distribution_detail.html#line",
             {
@@ -129,6 +132,10 @@ def line_deliver(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
                 "saved": error is None,
             },
         )
+        if error is None:
+            # The amounts of the page follow (they reload themselves on this event).
+            trigger_client_event(response, DELIVERIES_CHANGED)
+        return response
     if error:
         messages.error(request, f"{line.product.name} : {error}")
     else:

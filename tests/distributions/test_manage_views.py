@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -169,6 +170,19 @@ def test_a_catalogue_outside_its_period_is_flagged_on_the_distribution_page(mana
     assert html.index("Ancien") < html.index("hors période") < html.index("Courant")
 
 
+def test_the_amounts_of_a_closed_distribution_reload_after_an_adjustment(manager_client, shop):
+    distribution = make_distribution(shop=shop, state="closed")
+    order = make_order(
+        membership=make_beneficiary(shop=shop).membership,
+        distribution=distribution,
+        lines={make_product(shop=shop): 1},
+    )
+    html = manager_client.get(url("detail", shop, pk=distribution.pk)).content.decode()
+    assert 'hx-trigger="deliveries-changed from:body"' in html
+    assert f'hx-select-oob="#grand-total,#order-total-{order.pk}"' in html
+    assert f'id="order-total-{order.pk}"' in html and 'id="grand-total"' in html
+
+
 def _page_with_products(shop, count: int) -> Distribution:
     distribution = make_distribution(shop=shop, state="closed")
     products = [make_product(shop=shop) for _ in range(count)]
@@ -207,6 +221,8 @@ def test_an_htmx_adjustment_returns_the_line_row(manager_client, shop):
     html = response.content.decode()
     assert html.strip().startswith(f'<tr id="line-{line.pk}"') and "<html" not in html
     assert "manquant" in html
+    # The page's amounts reload themselves on this event (checked in a browser too).
+    assert json.loads(response.headers["HX-Trigger"]) == {"deliveries-changed": {}}
     line.refresh_from_db()
     assert line.delivered_quantity == 0
     response = manager_client.post(
@@ -221,6 +237,7 @@ def test_an_htmx_adjustment_returns_the_line_row(manager_client, shop):
         HTTP_HX_REQUEST="true",
     )
     assert "Indiquez une quantité en chiffres" in response.content.decode()
+    assert "HX-Trigger" not in response.headers
 
 
 def test_a_line_of_another_distribution_answers_404(manager_client, shop):
