@@ -44,6 +44,7 @@ BACKOFF_BASE_S = 30.0
 BACKOFF_MAX_S = 3600.0
 IN_USE_RETRY = datetime.timedelta(seconds=10)
 MAX_ROUNDS = 100
+CLAIM_ATTEMPTS = 5
 
 ClientFactory = Callable[[Shop, Connection], EscarcelleClient]
 
@@ -234,15 +235,20 @@ def sales_claim(
     The UPDATE repeats the due conditions, so a row claimed meanwhile by another worker is
     not taken again (PostgreSQL re-checks them after waiting for the other's row lock).
     """
-    ids = list(_due(scope, now).order_by("id").values_list("id", flat=True)[:limit])
     token = uuid.uuid4().hex
-    if not ids:
-        return token, []
-    _due(SaleOutbox.objects.filter(id__in=ids), now).update(
-        claim_token=token, claimed_until=now + LEASE
-    )
-    won = list(SaleOutbox.objects.filter(id__in=ids, claim_token=token).order_by("id"))
-    return token, won
+    for _attempt in range(CLAIM_ATTEMPTS):
+        ids = list(_due(scope, now).order_by("id").values_list("id", flat=True)[:limit])
+        if not ids:
+            break
+        _due(SaleOutbox.objects.filter(id__in=ids), now).update(
+            claim_token=token, claimed_until=now + LEASE
+        )
+        won = list(SaleOutbox.objects.filter(id__in=ids, claim_token=token).order_by("id"))
+        if won:
+            return token, won
+        # Another worker claimed these very rows between our SELECT and our UPDATE: look
+        # again (they are no longer due), rather than stop as if nothing were left to send.
+    return token, []
 
 
 @dataclass
