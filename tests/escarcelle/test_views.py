@@ -10,6 +10,7 @@ from django.db import connection
 from django.urls import reverse
 
 from catalog.models import Product
+from escarcelle.client import EscarcelleError
 from escarcelle.connection import client_for_shop
 from escarcelle.imports.plans import import_plan_build, import_plan_create
 from escarcelle.models import Connection, ImportPlan, ImportRun
@@ -118,6 +119,16 @@ def test_a_key_refused_later_marks_the_connection(connected, shop):
         with pytest.raises(Exception, match="Clé Escarcelle refusée"):
             client.account()
     assert Connection.objects.get(shop=shop).key_rejected_at is not None
+
+
+def test_a_refused_key_is_no_longer_shown_as_connected(connected, shop, manager_client):
+    connected.revoke_key()
+    with client_for_shop(shop, max_retries=0) as client, pytest.raises(EscarcelleError):
+        client.account()
+    page = manager_client.get(settings_url(shop)).content.decode()
+    assert '<span class="flag bad">clé refusée</span>' in page
+    assert '<span class="flag ok">connecté</span>' not in page
+    assert "Escarcelle a refusé cette clé" in page
 
 
 def test_disconnecting_removes_the_connection(connected, shop, manager_client):
