@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
+from distributions.models import OrderLine
 from escarcelle.imports.plans import (
     ImportRefused,
     import_plan_apply,
@@ -17,6 +18,8 @@ from escarcelle.imports.plans import (
     import_plan_set_opt_outs,
 )
 from escarcelle.models import ImportPlan, ImportRun, PlanStatus
+from tests.distributions.factories import make_catalogue, make_distribution, make_order
+from tests.factories import make_beneficiary
 
 
 def build(shop, user) -> ImportPlan:
@@ -217,3 +220,25 @@ def test_build_and_apply_run_a_constant_number_of_queries(
     assert Product.objects.filter(shop=other_shop).count() == plan.counts["new"] > 200
     assert len(big_build) == len(small_build)
     assert len(big_apply) == len(small_apply)
+
+
+def test_a_price_change_leaves_the_orders_of_an_open_distribution_at_their_price(
+    connected, shop, manager
+):
+    connected.seed(products=2, beneficiaries=0)
+    import_plan_apply(shop=shop, plan_id=build(shop, manager).pk, user=manager)
+    product = Product.objects.filter(shop=shop).order_by("id").first()
+    old_price = product.price
+    catalogue = make_catalogue(shop=shop, products=[product])
+    distribution = make_distribution(shop=shop, state="open", catalogues=[catalogue])
+    member = make_beneficiary(shop=shop).membership
+    order = make_order(membership=member, distribution=distribution, lines={product: 2})
+    before = list(OrderLine.objects.filter(order=order).values_list("shelf_price", "unit_price"))
+    connected.update_product(product.escarcelle_id, price=str(old_price + Decimal("1.25")))
+    plan = build(shop, manager)
+    assert [row["eid"] for row in by_status(plan, "changed")] == [product.escarcelle_id]
+    import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
+    product.refresh_from_db()
+    assert product.price == old_price + Decimal("1.25")
+    after = list(OrderLine.objects.filter(order=order).values_list("shelf_price", "unit_price"))
+    assert after == before and before[0][0] == old_price
