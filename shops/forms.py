@@ -60,6 +60,8 @@ class BeneficiaryForm(forms.ModelForm):
         budget.validators.append(
             MinValueValidator(Decimal("0"), _("Le budget mensuel ne peut pas être négatif."))
         )
+        budget.help_text = _("Plafond des commandes d'un mois. Laissez vide : pas de plafond.")
+        self.fields["access_valid_until"].help_text = _("Laissez vide : accès sans limite de date.")
         budget.error_messages["invalid"] = _(
             "Indiquez un montant en chiffres, par exemple 120 ou 45,50."
         )

@@ -162,6 +162,12 @@ def test_the_edit_form_shows_rate_and_budget_in_inputs_that_hold_a_comma(manager
         assert 'type="text"' in tag and f'value="{value}"' in tag
 
 
+def test_the_form_says_what_an_empty_budget_or_validity_means(manager_client, shop):
+    html = manager_client.get(url("beneficiary_create", shop)).content.decode()
+    assert "Laissez vide : pas de plafond." in html
+    assert "Laissez vide : accès sans limite de date." in html
+
+
 def test_deactivating_stops_the_beneficiary(manager_client, shop):
     profile = make_beneficiary(shop=shop)
     response = manager_client.post(url("beneficiary_deactivate", shop, pk=profile.pk))
