@@ -216,3 +216,25 @@ def test_a_redirect_is_not_followed(hostile):
         with pytest.raises(EscarcelleError) as caught:
             client.account()
     assert caught.value.permanent and caught.value.status == 302
+
+
+def test_an_id_twice_in_the_list_is_left_out_and_said_on_the_preview(
+    hostile, hostile_shop, manager, manager_client
+):
+    from django.urls import reverse
+
+    hostile.products([product(1), product(1, name="Autre nom"), product(2)])
+    plan = build(hostile_shop, manager)
+    assert plan.status == PlanStatus.READY
+    assert [row["eid"] for row in plan.rows] == ["prd_2"]
+    url = reverse(
+        "escarcelle:import_products_plan",
+        kwargs={"shop_slug": hostile_shop.slug, "plan_id": plan.pk},
+    )
+    page = manager_client.get(url).content.decode()
+    assert 'data-count="duplicate_skipped">2<' in page
+    assert "identifiant en double dans la liste Escarcelle" in page
+    import_plan_apply(shop=hostile_shop, plan_id=plan.pk, user=manager)
+    assert list(
+        Product.objects.filter(shop=hostile_shop).values_list("escarcelle_id", flat=True)
+    ) == ["prd_2"]
