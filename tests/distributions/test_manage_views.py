@@ -183,6 +183,12 @@ def test_the_amounts_of_a_closed_distribution_reload_after_an_adjustment(manager
     assert f'id="order-total-{order.pk}"' in html and 'id="grand-total"' in html
 
 
+def test_an_open_distribution_says_when_deliveries_can_be_entered(manager_client, shop):
+    distribution = make_distribution(shop=shop)
+    html = manager_client.get(url("detail", shop, pk=distribution.pk)).content.decode()
+    assert "se saisissent une fois les commandes fermées" in html
+
+
 def _page_with_products(shop, count: int) -> Distribution:
     distribution = make_distribution(shop=shop, state="closed")
     products = [make_product(shop=shop) for _ in range(count)]
