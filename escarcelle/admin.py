@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from escarcelle.models import Connection, ImportPlan, ImportRun
 
@@ -13,6 +14,11 @@ class ConnectionAdmin(admin.ModelAdmin):
     fields = ["shop", "account_name", "account_id", "key_last4", "connected_at", "connected_by",
               "key_rejected_at"]  # fmt: skip
     readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A connection is made by checking a key with Escarcelle (Paramètres → Synchro
+        # Escarcelle); an admin form with every field read-only could only fail.
+        return False
 
 
 @admin.register(ImportRun)

@@ -40,6 +40,7 @@ def test_the_admin_shows_the_connection_without_the_key_or_an_editable_field(
     assert 'name="api_key_encrypted"' not in change
     for field in ("api_key_encrypted", "key_last4", "account_name", "account_id", "shop"):
         assert f'name="{field}"' not in change
+    assert admin_client.get(reverse("admin:escarcelle_connection_add")).status_code == 403
 
 
 @pytest.fixture
