@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 _ISO = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
 
@@ -118,14 +118,20 @@ class BeneficiaryPage(BaseModel):
     next_cursor: str | None
 
 
-class SaleLineIn(BaseModel):
+class Strict(BaseModel):
+    """A misspelt field (`beneficiairy_id`) must not record a sale without it: 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SaleLineIn(Strict):
     product_id: Annotated[str, Field(min_length=1, max_length=64)]
     quantity: QuantityIn
     unit_price: MoneyIn
     shelf_price: MoneyIn
 
 
-class SaleIn(BaseModel):
+class SaleIn(Strict):
     external_ref: Annotated[str, Field(min_length=1, max_length=100)]
     date: IsoDatetime
     beneficiary_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
@@ -136,7 +142,7 @@ class BatchSaleIn(SaleIn):
     idempotency_key: Annotated[str, Field(min_length=1, max_length=255)]
 
 
-class BatchIn(BaseModel):
+class BatchIn(Strict):
     sales: Annotated[list[BatchSaleIn], Field(min_length=1, max_length=500)]
 
 

@@ -176,6 +176,12 @@ def test_bad_input_is_refused_and_moves_nothing(escarcelle):
     numeric = sale_body(product)
     numeric["lines"][0]["quantity"] = 1
     cases.append((numeric, 422, "validation_error"))
+    misspelt = sale_body(product)
+    misspelt["beneficiairy_id"] = misspelt.pop("beneficiary_id")
+    cases.append((misspelt, 422, "validation_error"))
+    extra_in_line = sale_body(product)
+    extra_in_line["lines"][0]["discount"] = "0.10"
+    cases.append((extra_in_line, 422, "validation_error"))
     with escarcelle.client() as client:
         for body, status, code in cases:
             response = client.post("/sales", json=body, headers={"Idempotency-Key": key()})
@@ -216,12 +222,14 @@ def test_a_bad_batch_is_refused_whole_and_moves_nothing(escarcelle):
             ),
             client.post("/sales/batch", json={"sales": []}),
             client.post("/sales/batch", json={"sales": [good, {**good, "lines": "x"}]}),
+            client.post("/sales/batch", json={"sales": [good], "dry_run": True}),
         ]
     codes = [(a.status_code, a.json()["code"]) for a in answers]
     assert codes == [
         (422, "validation_error"),
         (413, "payload_too_large"),
         (415, "unsupported_media_type"),
+        (422, "validation_error"),
         (422, "validation_error"),
         (422, "validation_error"),
     ]
