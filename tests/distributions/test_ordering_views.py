@@ -171,6 +171,8 @@ def test_adding_more_than_is_left_is_refused_at_once_and_the_cart_keeps_its_quan
     ).content.decode()
     assert "il n&#x27;en reste que 5, vous en demandez 9" in html
     assert "2 × 0,90 €" in html
+    # On a phone the cart is far below: the bar at the bottom carries the refusal.
+    assert 'class="cart-jump bad" role="button">Riz &lt;bio&gt; : il n&#x27;en reste' in html
 
 
 def test_a_member_may_keep_in_the_cart_the_units_their_order_holds(
