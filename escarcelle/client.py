@@ -453,13 +453,18 @@ class EscarcelleClient:
         detail = (problem.detail or problem.title) if problem else None
         message = _("Escarcelle a refusé la demande (erreur %(status)s).") % {"status": status}
         if detail:
-            message = f"{message} {detail[:300]}"
+            # A server that echoes the request (a proxy's error page) must not echo the key.
+            message = f"{message} {self._auth.mask(detail)[:300]}"
         raise EscarcelleError(message, permanent=True, status=status, code=code)
 
 
 class _BearerAuth(httpx.Auth):
     def __init__(self, api_key: str) -> None:
         self._header = f"Bearer {api_key}"
+        self._key = api_key
+
+    def mask(self, text: str) -> str:
+        return text.replace(self._key, "••••") if self._key else text
 
     def __repr__(self) -> str:
         return "<BearerAuth ••••>"

@@ -238,3 +238,20 @@ def test_an_id_twice_in_the_list_is_left_out_and_said_on_the_preview(
     assert list(
         Product.objects.filter(shop=hostile_shop).values_list("escarcelle_id", flat=True)
     ) == ["prd_2"]
+
+
+def test_a_refusal_that_echoes_the_key_does_not_put_it_in_the_error(hostile):
+    key = "esk_echoed-secret-0123456789"
+    problem = {
+        "title": "Bad Request",
+        "status": 400,
+        "code": "bad_request",
+        "detail": f"Authorization: Bearer {key} is malformed",
+    }
+    hostile.json("/api/v1/account", problem, status=400)
+    with EscarcelleClient(key, base_url=hostile.base_url) as client:
+        with pytest.raises(EscarcelleError) as caught:
+            client.account()
+    assert caught.value.permanent and caught.value.status == 400
+    assert "is malformed" in str(caught.value)
+    assert key not in str(caught.value) and key not in caught.value.message_fr
