@@ -7,6 +7,7 @@ import logging
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Product
@@ -14,6 +15,8 @@ from escarcelle.client import EscarcelleError
 from escarcelle.connection import client_for_shop
 from escarcelle.imports.plans import import_plan_build, import_plan_create
 from escarcelle.models import Connection, ImportPlan, ImportRun
+from shops.models import Role
+from tests.factories import make_membership
 
 
 def settings_url(shop) -> str:
@@ -225,3 +228,39 @@ def test_rotating_the_secret_key_keeps_the_escarcelle_key_readable(connected, sh
     call_command("rotate_escarcelle_keys")
     settings.SECRET_KEY_FALLBACKS = []
     assert Connection.objects.get(shop=shop).api_key == connected.api_key
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_settings_page_runs_as_many_queries_with_a_long_history(
+    connected, shop, manager, manager_client
+):
+    ImportRun.objects.create(shop=shop, kind="products", user=manager, result="success")
+    few = _queries(manager_client, settings_url(shop))
+    for n in range(25):
+        user = make_membership(shop=shop, role=Role.MANAGER).user
+        ImportRun.objects.create(
+            shop=shop, kind="beneficiaries", user=user, result="failed", error=f"panne {n}"
+        )
+    assert _queries(manager_client, settings_url(shop)) == few
+
+
+def test_the_preview_and_the_result_pages_run_as_many_queries_for_a_big_plan(
+    connected, shop, manager, manager_client
+):
+    connected.seed(products=3, beneficiaries=0)
+    small = import_plan_create(shop=shop, kind="products", user=manager)
+    import_plan_build(plan_id=small.pk)
+    small_preview = _queries(manager_client, plan_url(small))
+    connected.seed(products=250, beneficiaries=0)
+    big = import_plan_create(shop=shop, kind="products", user=manager)
+    import_plan_build(plan_id=big.pk)
+    assert _queries(manager_client, plan_url(big) + "?page=2") == small_preview
+    manager_client.post(plan_url(big), {"confirm": "1"})
+    assert Product.objects.filter(shop=shop).count() == 253
+    applied = _queries(manager_client, plan_url(big))
+    assert applied <= small_preview + 4
