@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from catalog.models import Product, StockSource
+from catalog.models import Product, StockSource, Unit
 from catalog.validators import match_unit, match_vat_rate, parse_decimal, validate_ean
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -82,13 +83,25 @@ def _vat_text(value: Decimal) -> str:
 
 
 def _cell(product: Product, field_name: str) -> str:
+    """A cell as a French spreadsheet reads it: ``2,99``, ``5,5``, ``500``, ``pièce``.
+
+    A dot would make French Excel or LibreOffice read ``0.89`` as text or a date; the
+    import reads both forms, so an export comes back unchanged.
+    """
     value = getattr(product, field_name)
     if field_name == "active":
         return "oui" if value else "non"
     if field_name == "vat_rate":
-        return _vat_text(value)
+        return _vat_text(value).replace(".", ",")
+    if field_name == "unit":
+        if value not in Unit.values:
+            return value
+        with translation.override("fr"):  # the file's words are French whatever the UI
+            return str(Unit(value).label)
+    if field_name == "price":
+        return f"{value:.2f}".replace(".", ",")
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value.normalize(), "f").replace(".", ",")
     return value or ""
 
 
