@@ -255,3 +255,50 @@ def test_a_refusal_that_echoes_the_key_does_not_put_it_in_the_error(hostile):
     assert caught.value.permanent and caught.value.status == 400
     assert "is malformed" in str(caught.value)
     assert key not in str(caught.value) and key not in caught.value.message_fr
+
+
+def beneficiary(n: int, **fields: Any) -> dict:
+    return {
+        "id": f"ben_{n}", "first_name": f"Prénom{n}", "last_name": "Nom",
+        "email": f"personne{n}@example.org", "phone": None, "card_number": f"C-{n}",
+        "household_size": 2, "participation_rate": "30.00", "monthly_budget": "50.00",
+        "access_valid_until": None, "active": True, "updated_at": "2026-11-27T10:15:00+00:00",
+        **fields,
+    }  # fmt: skip
+
+
+def test_bad_beneficiary_rows_become_errors_and_warnings_and_the_rest_imports(
+    hostile, hostile_shop, manager
+):
+    from shops.models import BeneficiaryProfile
+
+    hostile.json(
+        "/api/v1/beneficiaries",
+        {
+            "data": [
+                beneficiary(1, participation_rate="-5"),
+                beneficiary(2, participation_rate=None),
+                beneficiary(3, monthly_budget="-1"),
+                beneficiary(4, email="pas une adresse"),
+                beneficiary(5, household_size=0, card_number="9" * 80),
+                beneficiary(6, first_name="<script>x</script>", email="double@example.org"),
+                beneficiary(7, email="DOUBLE@example.org"),
+            ],
+            "next_cursor": None,
+        },
+    )
+    plan = import_plan_create(shop=hostile_shop, kind="beneficiaries", user=manager)
+    import_plan_build(plan_id=plan.pk)
+    plan.refresh_from_db()
+    assert plan.status == PlanStatus.READY, plan.error
+    rows = {row["eid"]: row for row in plan.rows}
+    assert [rows[f"ben_{n}"]["status"] for n in (1, 2, 3, 6, 7)] == ["error"] * 5
+    assert any("e-mail invalide" in w for w in rows["ben_4"]["warnings"])
+    assert rows["ben_5"]["values"]["household_size"] == 1
+    assert rows["ben_5"]["values"]["card_number"] == "9" * 64
+    assert any("double" in e for e in rows["ben_7"]["errors"])
+    import_plan_apply(shop=hostile_shop, plan_id=plan.pk, user=manager)
+    imported = set(
+        BeneficiaryProfile.objects.filter(shop=hostile_shop).values_list("escarcelle_id", flat=True)
+    )
+    assert imported == {"ben_4", "ben_5"}
