@@ -105,6 +105,19 @@ def _cell(product: Product, field_name: str) -> str:
     return value or ""
 
 
+def display_value(field_name: str, text: str) -> str:
+    """A plan value (``2.50``, ``piece``, ``500.000``) as the preview shows it (``2,50``…)."""
+    if not text:
+        return text
+    if field_name == "unit" and text in Unit.values:
+        return str(Unit(text).label)
+    if field_name in DECIMAL_PLACES or field_name == "vat_rate":
+        number = Decimal(text)
+        shown = f"{number:.2f}" if field_name == "price" else format(number.normalize(), "f")
+        return shown.replace(".", ",")
+    return text
+
+
 def export_rows(products: Iterable[Product]) -> Iterator[str]:
     """The lines of the export: UTF-8 BOM, ``;`` separator, the format the import reads."""
     buffer = io.StringIO()

@@ -55,7 +55,10 @@ def csv_import_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _with_diff(row: dict) -> dict:
-    diff = [(csv_io.FIELD_TO_COLUMN[f], old, new) for f, (old, new) in row["changes"].items()]
+    diff = [
+        (csv_io.FIELD_TO_COLUMN[f], csv_io.display_value(f, old), csv_io.display_value(f, new))
+        for f, (old, new) in row["changes"].items()
+    ]
     return {**row, "diff": diff}
 
 

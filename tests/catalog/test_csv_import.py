@@ -190,10 +190,19 @@ def test_the_preview_classifies_rows_and_shows_field_differences(manager_client,
     assert rows["NEW"]["status"] == "new"
     assert plan.counts() == {"new": 1, "changed": 1, "unchanged": 1, "error": 1}
     html = page.content.decode()
-    assert "<code>prix_ttc</code> : 1.50 → 1.75" in html
+    assert "<code>prix_ttc</code> : 1,50 → 1,75" in html  # shown the French way
     assert 'id="count-changed">1<' in html
     assert "disabled" in html  # the error row blocks the confirmation
     assert Product.objects.filter(shop=shop).count() == 2  # nothing applied
+
+
+def test_the_preview_shows_units_and_quantities_in_words_a_volunteer_reads(manager_client, shop):
+    make_product(shop=shop, ref="OLD", name="Riz", unit="piece", unit_quantity=Decimal("1"))
+    content = "ref;nom;prix_ttc;unite;quantite_unite\nOLD;Riz;2,50;kg;0,5\n"
+    _, page = preview(manager_client, shop, content)
+    html = page.content.decode()
+    assert "<code>unite</code> : pièce → kg" in html
+    assert "<code>quantite_unite</code> : 1 → 0,5" in html
 
 
 def test_a_plan_with_errors_cannot_be_applied(manager_client, shop):
