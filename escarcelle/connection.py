@@ -104,8 +104,9 @@ def connection_remove(*, shop: Shop) -> None:
 def connection_keys_rotate() -> tuple[int, int]:
     """Re-encrypt every stored key with the current SECRET_KEY: (re-encrypted, unreadable)."""
     done = failed = 0
-    for connection in Connection.objects.select_for_update().iterator():
-        with transaction.atomic():
+    # Its own transaction: select_for_update() outside one fails on PostgreSQL.
+    with transaction.atomic():
+        for connection in Connection.objects.select_for_update().order_by("pk"):
             try:
                 token = crypto.reencrypt(connection.api_key_encrypted)
             except crypto.UndecryptableKey:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from catalog.models import Product
 from escarcelle.client import EscarcelleError
-from escarcelle.connection import client_for_shop
+from escarcelle.connection import client_for_shop, connection_keys_rotate
 from escarcelle.imports.plans import import_plan_build, import_plan_create
 from escarcelle.models import Connection, ImportPlan, ImportRun
 from shops.models import Role
@@ -264,3 +264,18 @@ def test_the_preview_and_the_result_pages_run_as_many_queries_for_a_big_plan(
     assert Product.objects.filter(shop=shop).count() == 253
     applied = _queries(manager_client, plan_url(big))
     assert applied <= small_preview + 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_are_re_encrypted_outside_a_transaction_and_an_unreadable_one_is_counted(
+    connected, shop, other_shop, settings
+):
+    Connection.objects.create(
+        shop=other_shop, api_key_encrypted="not-a-token", key_last4="abcd", account_id="x"
+    )
+    old_secret = settings.SECRET_KEY
+    settings.SECRET_KEY = "another-brand-new-secret-key-for-this-test-987654"
+    settings.SECRET_KEY_FALLBACKS = [old_secret]
+    assert connection_keys_rotate() == (1, 1)
+    settings.SECRET_KEY_FALLBACKS = []
+    assert Connection.objects.get(shop=shop).api_key == connected.api_key
