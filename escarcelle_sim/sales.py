@@ -46,7 +46,8 @@ def keys_release_abandoned(db: Database) -> int:
 
     The sale and the claim's completion are one transaction, so such a sale was not
     recorded; without this, every retry with its key would get 409 for KEY_RETENTION.
-    Only the server calls this (the CLI never claims keys).
+    Only the server calls this (the CLI never claims keys); it assumes one server per database
+    file, as `make run` and the test fixture start it.
     """
     with db.write() as conn:
         keys_purge(conn)
