@@ -78,6 +78,8 @@ class ImportPlan(models.Model):
     """
 
     LIFETIME = datetime.timedelta(hours=2)
+    # A build still unfinished after this long was lost (worker stopped): stop polling.
+    BUILD_TIMEOUT = datetime.timedelta(minutes=15)
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="escarcelle_plans")
     kind = models.CharField(max_length=20, choices=ImportKind.choices)
@@ -115,6 +117,10 @@ class ImportPlan(models.Model):
     @property
     def is_building(self) -> bool:
         return self.status in (PlanStatus.PENDING, PlanStatus.FETCHING, PlanStatus.PLANNING)
+
+    @property
+    def is_stalled(self) -> bool:
+        return self.is_building and timezone.now() - self.created_at > self.BUILD_TIMEOUT
 
 
 class RunResult(models.TextChoices):

@@ -160,7 +160,7 @@ def _plan_page(request: HttpRequest, kind: str, plan_id: int) -> HttpResponse:
             if part
         )
         return redirect(f"{here}?{query}" if query else here)
-    if plan.is_building:
+    if plan.is_building and not plan.is_stalled:
         template = "escarcelle/import_plan.html"
         if request.htmx:
             template += "#progress"

@@ -190,6 +190,21 @@ def test_the_progress_partial_polls_until_the_plan_is_ready(
     assert ready["HX-Refresh"] == "true"
 
 
+def test_a_build_lost_by_the_worker_stops_polling_and_says_so(
+    connected, shop, manager, manager_client
+):
+    plan = import_plan_create(shop=shop, kind="products", user=manager)
+    ImportPlan.objects.filter(pk=plan.pk).update(
+        status="fetching", created_at=plan.created_at - ImportPlan.BUILD_TIMEOUT
+    )
+    polling = manager_client.get(plan_url(plan) + "?poll=1", headers={"HX-Request": "true"})
+    assert polling["HX-Refresh"] == "true"
+    page = manager_client.get(plan_url(plan)).content.decode()
+    assert "hx-trigger" not in page
+    assert "le traitement en arrière-plan ne répond pas" in page
+    assert "Confirmer l'import" not in page
+
+
 def test_a_second_confirmation_gets_a_clear_message(connected, shop, manager_client):
     connected.seed(products=4, beneficiaries=0)
     manager_client.post(import_url(shop))
