@@ -216,10 +216,17 @@ def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
         context = _cart_context(
             request, distribution, products, _profile(request), _own_order(request, distribution)
         )
+        changed = form.cleaned_data.get("product") if form.is_valid() else None
         return render(
             request,
             "distributions/order_distribution.html#cart",
-            {**context, "cart_error": error},
+            {
+                **context,
+                "cart_error": error,
+                # The product row's button follows: Ajouter ↔ Modifier.
+                "changed_id": changed,
+                "changed_in_cart": changed in cart,
+            },
         )
     if error:
         messages.error(request, error)

@@ -125,6 +125,23 @@ def test_the_cart_partial_carries_a_summary_a_phone_can_jump_to(
     assert "Mon panier : 1 produit · 1,80 €" in html
 
 
+def test_a_product_in_the_cart_offers_modifier_and_the_row_follows_the_cart(
+    beneficiary_client, shop, distribution, rice
+):
+    page = url("order_distribution", shop, pk=distribution.pk)
+    assert f'id="add-{rice.pk}">Ajouter<' in beneficiary_client.get(page).content.decode()
+    cart = url("cart", shop, pk=distribution.pk)
+    html = beneficiary_client.post(
+        cart, {"product": rice.pk, "quantity": "2"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'id="add-{rice.pk}" hx-swap-oob="true">Modifier<' in html
+    assert f'id="add-{rice.pk}">Modifier<' in beneficiary_client.get(page).content.decode()
+    html = beneficiary_client.post(
+        cart, {"product": rice.pk, "quantity": "0"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f'id="add-{rice.pk}" hx-swap-oob="true">Ajouter<' in html
+
+
 def test_an_empty_cart_has_no_summary_bar(beneficiary_client, shop, distribution):
     html = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
     assert "cart-jump" not in html.content.decode()
