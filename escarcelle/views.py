@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -33,6 +38,11 @@ from shops.access import access_object, manager_view
 SETTINGS_SECTIONS: list[str] = []
 
 ROWS_PER_PAGE = 100
+
+# Plan values are JSON strings ("2.50", "0.500", "2026-12-31"); shown the French way.
+MONEY_FIELDS = {"price", "monthly_budget"}
+NUMBER_FIELDS = {"unit_quantity", "vat_rate", "participation_rate"}
+DATE_FIELDS = {"access_valid_until"}
 
 
 class KeyForm(forms.Form):
@@ -183,7 +193,10 @@ def _plan_context(request: HttpRequest, plan: ImportPlan, kind: str, here: str) 
             **row,
             "kept": row["i"] not in opted_out,
             "selectable": row["status"] in ("new", "changed", "link", "deactivate"),
-            "diff_labelled": [(labels.get(f, f), old, new) for f, old, new in row["diff"]],
+            "diff_labelled": [
+                (labels.get(f, f), _shown(f, old), _shown(f, new)) for f, old, new in row["diff"]
+            ],
+            "values_shown": {f: _shown(f, v) for f, v in row["values"].items()},
         }
         for row in page.object_list
     ]
@@ -206,6 +219,25 @@ def _plan_context(request: HttpRequest, plan: ImportPlan, kind: str, here: str) 
             context["no_photo"] = no_photo[:50]
             context["no_photo_count"] = no_photo.count()
     return context
+
+
+def _shown(field: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return _("oui") if value else _("non")
+    if value is None or value == "" or not isinstance(value, str):
+        return value
+    try:
+        if field in MONEY_FIELDS:
+            return number_format(Decimal(value), 2)
+        if field in NUMBER_FIELDS:
+            number = Decimal(value)
+            whole = number == number.to_integral()
+            return number_format(number.quantize(Decimal(1)) if whole else number.normalize())
+        if field in DATE_FIELDS:
+            return date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+    except (InvalidOperation, ValueError):
+        pass
+    return value
 
 
 def _statuses(plan: ImportPlan) -> list[tuple[str, str, int]]:

@@ -205,6 +205,30 @@ def test_a_build_lost_by_the_worker_stops_polling_and_says_so(
     assert "Confirmer l'import" not in page
 
 
+def test_the_preview_shows_prices_quantities_and_rates_the_french_way(
+    connected, shop, manager, manager_client
+):
+    connected.seed(products=2, beneficiaries=0)
+    first = connected.products()[0]
+    connected.update_product(first["id"], price="2.50", unit_quantity="0.500", vat_rate="5.5")
+    plan = import_plan_create(shop=shop, kind="products", user=manager)
+    import_plan_build(plan_id=plan.pk)
+    plan.refresh_from_db()
+    manager_client.post(plan_url(plan), {"confirm": "1"})
+    connected.update_product(first["id"], price="9.87")
+    plan = import_plan_create(shop=shop, kind="products", user=manager)
+    import_plan_build(plan_id=plan.pk)
+    changed = manager_client.get(plan_url(plan) + "?statut=changed").content.decode()
+    assert "<del>2,50</del> → <ins>9,87</ins>" in changed
+    connected.seed(products=1, beneficiaries=0)
+    connected.update_product(connected.products()[-1]["id"], price="3.20", unit_quantity="0.250")
+    plan = import_plan_create(shop=shop, kind="products", user=manager)
+    import_plan_build(plan_id=plan.pk)
+    new = manager_client.get(plan_url(plan) + "?statut=new").content.decode()
+    assert "3,20 € · 0,25 " in new
+    assert "3.20" not in new
+
+
 def test_a_second_confirmation_gets_a_clear_message(connected, shop, manager_client):
     connected.seed(products=4, beneficiaries=0)
     manager_client.post(import_url(shop))
