@@ -142,6 +142,17 @@ def test_a_product_in_the_cart_offers_modifier_and_the_row_follows_the_cart(
     assert f'id="add-{rice.pk}" hx-swap-oob="true">Ajouter<' in html
 
 
+def test_a_pack_of_several_pieces_reads_in_the_plural(beneficiary_client, shop):
+    yoghurts = make_product(shop=shop, name="Yaourts", unit_quantity=Decimal("4"))
+    one = make_product(shop=shop, name="Savon", unit_quantity=Decimal("1"))
+    distribution = make_distribution(
+        shop=shop, catalogues=[make_catalogue(shop=shop, products=[yoghurts, one])]
+    )
+    html = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
+    html = html.content.decode()
+    assert "4 pièces</small>" in html and "1 pièce</small>" in html
+
+
 def test_an_empty_cart_has_no_summary_bar(beneficiary_client, shop, distribution):
     html = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
     assert "cart-jump" not in html.content.decode()
