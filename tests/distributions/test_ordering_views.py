@@ -153,6 +153,21 @@ def test_a_pack_of_several_pieces_reads_in_the_plural(beneficiary_client, shop):
     assert "4 pièces</small>" in html and "1 pièce</small>" in html
 
 
+def test_emptying_the_cart_of_an_existing_order_points_to_its_cancellation(
+    beneficiary_client, shop, distribution, rice, beneficiary
+):
+    order = make_order(
+        membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 1}
+    )
+    html = beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk),
+        {"product": rice.pk, "quantity": "0"},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Votre panier est vide." in html
+    assert url("my_order_cancel", shop, pk=order.pk) in html
+
+
 def test_an_empty_cart_has_no_summary_bar(beneficiary_client, shop, distribution):
     html = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
     assert "cart-jump" not in html.content.decode()
