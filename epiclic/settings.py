@@ -171,6 +171,9 @@ else:
 ESCARCELLE_BASE_URL = os.environ.get(
     "ESCARCELLE_BASE_URL", f"http://127.0.0.1:{os.environ.get('ESCARCELLE_SIM_PORT', '8100')}"
 )
+# Prefix of the sales' references and idempotency keys: give each installation that shares an
+# Escarcelle account its own (e.g. "epiclic-staging"). Never change it on a running install.
+ESCARCELLE_INSTANCE_PREFIX = os.environ.get("ESCARCELLE_INSTANCE_PREFIX", "epiclic")
 ESCARCELLE_CONNECT_TIMEOUT = float(os.environ.get("ESCARCELLE_CONNECT_TIMEOUT", "5"))
 ESCARCELLE_READ_TIMEOUT = float(os.environ.get("ESCARCELLE_READ_TIMEOUT", "20"))
 

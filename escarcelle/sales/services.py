@@ -49,8 +49,17 @@ CLAIM_ATTEMPTS = 5
 ClientFactory = Callable[[Shop, Connection], EscarcelleClient]
 
 
+def sale_ref(*, shop_id: int, order_id: int) -> str:
+    """The sale's external reference in Escarcelle.
+
+    The prefix (``ESCARCELLE_INSTANCE_PREFIX``) keeps two installations that share an
+    Escarcelle account (staging and production) from producing the same keys.
+    """
+    return f"{settings.ESCARCELLE_INSTANCE_PREFIX}-{shop_id}-{order_id}"
+
+
 def sale_key(*, shop_id: int, order_id: int, version: int) -> str:
-    return f"epiclic-{shop_id}-{order_id}-v{version}"
+    return f"{sale_ref(shop_id=shop_id, order_id=order_id)}-v{version}"
 
 
 QUANTITY_PLACES = Decimal("0.001")
@@ -107,7 +116,7 @@ def _build(
     if not wire_lines:
         return _Built(None, skipped)
     payload = {
-        "external_ref": f"epiclic-{shop_id}-{order_id}",
+        "external_ref": sale_ref(shop_id=shop_id, order_id=order_id),
         "date": date,
         "beneficiary_id": beneficiary_id,
         "lines": wire_lines,

@@ -39,6 +39,15 @@ def test_validating_writes_one_pending_sale_per_delivered_order_with_the_contrac
     }
 
 
+def test_an_installation_prefix_keeps_keys_apart_from_another_installation(sim, shop, settings):
+    settings.ESCARCELLE_INSTANCE_PREFIX = "epiclic-staging"
+    scene = closed_distribution(shop=shop, account=sim, orders=1)
+    validate(scene)
+    record = SaleOutbox.objects.get()
+    assert record.idempotency_key == f"epiclic-staging-{shop.pk}-{record.order_id}-v1"
+    assert record.payload["external_ref"] == f"epiclic-staging-{shop.pk}-{record.order_id}"
+
+
 def test_the_beneficiarys_escarcelle_id_goes_with_the_sale(sim, shop):
     ben = sim.beneficiaries()[0]["id"]
     scene = closed_distribution(shop=shop, account=sim, orders=1, beneficiary_ids=[ben])
