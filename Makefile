@@ -33,9 +33,12 @@ run: install
 	$(PY) manage.py demo_seed --url http://127.0.0.1:$(PORT)/
 	$(VENV)/bin/honcho start -f Procfile
 
+# ruff (format and lint), import-linter (layers: the core apps never import the connector), mypy.
 lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -13,16 +13,8 @@ from django.utils.translation import gettext as _
 
 from catalog import csv_io, photos
 from catalog.models import Catalogue, CsvImportPlan, Product, StockSource
+from epiclic.errors import Refusal
 from shops.models import Shop
-
-
-class CatalogRefused(Exception):
-    """A write refused for a reason the manager must read (a French sentence)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
 
 # --- Products ---------------------------------------------------------------------------------
 
@@ -59,12 +51,12 @@ def product_delete(*, product: Product) -> None:
         "Ce produit figure dans des commandes : il ne peut pas être supprimé, désactivez-le plutôt."
     )
     if not product_can_be_deleted(product):
-        raise CatalogRefused(refusal)
+        raise Refusal(refusal)
     files = (product.photo.name, product.thumbnail.name)
     try:
         product.delete()
     except ProtectedError as exc:  # an order line added since the check
-        raise CatalogRefused(refusal) from exc
+        raise Refusal(refusal) from exc
     transaction.on_commit(lambda: photos.delete_photo_files(*files))
 
 
@@ -112,38 +104,36 @@ def _typed(field_name: str, text: str) -> object:
 def product_csv_import_apply(*, shop: Shop, plan_id: int) -> dict[str, int]:
     """Apply a previewed import exactly as stored: create the new rows, write the changed fields.
 
-    Refused (nothing written) when the plan is expired, already applied, has errors, was
+    Refusal (nothing written) when the plan is expired, already applied, has errors, was
     altered after the preview, or no longer fits the products (a new ref created meanwhile,
     a changed product deleted meanwhile): the manager then runs the preview again.
     """
     plan = CsvImportPlan.objects.select_for_update().get(shop=shop, pk=plan_id)
     if plan.applied_at is not None:
-        raise CatalogRefused(_("Cet import a déjà été appliqué : il ne peut l'être qu'une fois."))
+        raise Refusal(_("Cet import a déjà été appliqué : il ne peut l'être qu'une fois."))
     if plan.is_expired():
-        raise CatalogRefused(_("Cet aperçu a expiré (plus d'une heure) : importez à nouveau."))
+        raise Refusal(_("Cet aperçu a expiré (plus d'une heure) : importez à nouveau."))
     if plan.checksum != _checksum(plan.rows, plan.file_errors):
-        raise CatalogRefused(_("Cet aperçu a été altéré : importez à nouveau le fichier."))
+        raise Refusal(_("Cet aperçu a été altéré : importez à nouveau le fichier."))
     if plan.has_errors:
-        raise CatalogRefused(
-            _("Corrigez d'abord les erreurs du fichier, puis importez-le à nouveau.")
-        )
+        raise Refusal(_("Corrigez d'abord les erreurs du fichier, puis importez-le à nouveau."))
     # A conditional UPDATE: of two simultaneous confirmations, only one goes on.
     now = timezone.now()
     won = CsvImportPlan.objects.filter(pk=plan.pk, applied_at__isnull=True).update(applied_at=now)
     if not won:
-        raise CatalogRefused(_("Cet import a déjà été appliqué : il ne peut l'être qu'une fois."))
+        raise Refusal(_("Cet import a déjà été appliqué : il ne peut l'être qu'une fois."))
 
     new_rows = [r for r in plan.rows if r["status"] == "new"]
     changed_rows = [r for r in plan.rows if r["status"] == "changed"]
     stale = _("Les produits ont changé depuis l'aperçu : importez à nouveau le fichier.")
     if Product.objects.filter(shop=shop, ref__in=[r["ref"] for r in new_rows]).exists():
-        raise CatalogRefused(stale)
+        raise Refusal(stale)
     ids = [r["product_id"] for r in changed_rows]
     products = {p.pk: p for p in Product.objects.select_for_update().filter(shop=shop, pk__in=ids)}
     if len(products) != len(ids) or any(
         products[r["product_id"]].ref != r["ref"] for r in changed_rows
     ):
-        raise CatalogRefused(stale)
+        raise Refusal(stale)
 
     fields: set[str] = set()
     for row in changed_rows:

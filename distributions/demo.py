@@ -11,7 +11,8 @@ from catalog.models import Catalogue
 from distributions.availability import available_quantities
 from distributions.models import Distribution
 from distributions.selectors import orderable_products
-from distributions.services import OrderRefused, order_confirm
+from distributions.services import order_confirm
+from epiclic.errors import Refusal
 from shops.models import Membership, Shop
 
 DEMO_BENEFICIARIES = ["camille@demo.epiclic.fr", "yanis@demo.epiclic.fr"]
@@ -37,7 +38,7 @@ def _place_orders(shop: Shop, distribution: Distribution, offset: int) -> None:
             continue
         try:
             order_confirm(membership=membership, distribution=distribution, quantities=quantities)
-        except OrderRefused:
+        except Refusal:
             continue  # demo data stays best effort (a small budget, little stock)
 
 

@@ -16,26 +16,11 @@ from distributions.availability import available_quantities
 from distributions.models import Distribution, DistributionState, Order, OrderLine, OrderStatus
 from distributions.pricing import line_total, member_rate, solidarity_price
 from distributions.selectors import month_spent, orderable_products
+from epiclic.errors import Refusal
 from shops.models import BeneficiaryProfile, Membership
 
 ZERO = Decimal("0")
 MAX_QUANTITY = Decimal("9999")
-
-
-class Refused(Exception):
-    """An action refused for a reason the user can read (a French sentence)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class OrderRefused(Refused):
-    pass
-
-
-class ValidationRefused(Refused):
-    pass
 
 
 def quantity_text(quantity: Decimal) -> str:
@@ -65,9 +50,9 @@ def _check_member(membership: Membership) -> BeneficiaryProfile | None:
     if profile is None:
         return None
     if not profile.active:
-        raise OrderRefused(_("Votre accès à l'épicerie est désactivé : adressez-vous à l'accueil."))
+        raise Refusal(_("Votre accès à l'épicerie est désactivé : adressez-vous à l'accueil."))
     if profile.access_expired():
-        raise OrderRefused(
+        raise Refusal(
             _("Votre accès à l'épicerie a expiré le %(date)s : adressez-vous à l'accueil.")
             % {"date": profile.access_valid_until.strftime("%d/%m/%Y")}
         )
@@ -76,7 +61,7 @@ def _check_member(membership: Membership) -> BeneficiaryProfile | None:
 
 def _check_open(distribution: Distribution) -> None:
     if distribution.state != DistributionState.OPEN:
-        raise OrderRefused(
+        raise Refusal(
             _("Les commandes de cette distribution ne sont pas ouvertes (%(state)s).")
             % {"state": distribution.get_state_display()}
         )
@@ -86,7 +71,7 @@ def _check_open(distribution: Distribution) -> None:
 def order_confirm(
     *, membership: Membership, distribution: Distribution, quantities: dict[int, Decimal]
 ) -> Order:
-    """Create or replace the member's order for ``distribution``, or raise ``OrderRefused``.
+    """Create or replace the member's order for ``distribution``, or raise ``Refusal``.
 
     Two confirmations of the last unit must not both succeed: the member's row, then the
     product rows (in id order, so two confirmations never deadlock) are locked before the
@@ -100,7 +85,7 @@ def order_confirm(
     profile = _check_member(membership)
     quantities = {int(pk): Decimal(qty) for pk, qty in quantities.items()}
     if not quantities:
-        raise OrderRefused(_("Votre panier est vide."))
+        raise Refusal(_("Votre panier est vide."))
     existing = (
         Order.objects.select_for_update()
         .filter(distribution=distribution, membership=membership)
@@ -125,15 +110,13 @@ def order_confirm(
     for pk, quantity in sorted(quantities.items()):
         product = orderable.get(pk)
         if product is None:
-            raise OrderRefused(
-                _("Un produit de votre panier n'est pas proposé à cette distribution.")
-            )
+            raise Refusal(_("Un produit de votre panier n'est pas proposé à cette distribution."))
         error = quantity_error(quantity, product.unit)
         if error:
-            raise OrderRefused(f"{product.name} : {error}")
+            raise Refusal(f"{product.name} : {error}")
         can_order = available.get(pk, ZERO) + own.get(pk, ZERO)
         if quantity > can_order:
-            raise OrderRefused(
+            raise Refusal(
                 _("%(product)s : il n'en reste que %(available)s, vous en demandez %(quantity)s.")
                 % {
                     "product": product.name,
@@ -159,7 +142,7 @@ def order_confirm(
         )
         total = sum((line_total(x.unit_price, x.quantity) for x in lines), ZERO)
         if spent + total > budget:
-            raise OrderRefused(
+            raise Refusal(
                 _(
                     "Cette commande (%(total)s €) dépasse votre budget du mois : "
                     "il vous reste %(left)s € sur %(budget)s €."
@@ -194,7 +177,7 @@ def order_cancel(*, order: Order) -> Order:
     order = Order.objects.select_for_update().select_related("distribution").get(pk=order.pk)
     _check_open(order.distribution)
     if order.status != OrderStatus.CONFIRMED:
-        raise OrderRefused(_("Cette commande est déjà annulée."))
+        raise Refusal(_("Cette commande est déjà annulée."))
     order.status = OrderStatus.CANCELLED
     order.save(update_fields=["status", "updated_at"])
     return order
@@ -206,24 +189,24 @@ def order_line_deliver(*, line: OrderLine, delivered_quantity: Decimal | None) -
     line = OrderLine.objects.select_related("order__distribution", "product").get(pk=line.pk)
     distribution = Distribution.objects.select_for_update().get(pk=line.order.distribution_id)
     if distribution.state != DistributionState.CLOSED:
-        raise ValidationRefused(
+        raise Refusal(
             _(
                 "Les quantités livrées se modifient une fois les commandes fermées, "
                 "avant la validation."
             )
         )
     if line.order.status != OrderStatus.CONFIRMED:
-        raise ValidationRefused(_("Cette commande est annulée."))
+        raise Refusal(_("Cette commande est annulée."))
     if delivered_quantity is not None:
         if delivered_quantity < 0:
-            raise ValidationRefused(_("La quantité livrée ne peut pas être négative."))
+            raise Refusal(_("La quantité livrée ne peut pas être négative."))
         if delivered_quantity > line.quantity:
-            raise ValidationRefused(
+            raise Refusal(
                 _("La quantité livrée ne peut pas dépasser la quantité commandée (%(q)s).")
                 % {"q": quantity_text(line.quantity)}
             )
         if delivered_quantity and quantity_error(delivered_quantity, line.product.unit):
-            raise ValidationRefused(quantity_error(delivered_quantity, line.product.unit))
+            raise Refusal(quantity_error(delivered_quantity, line.product.unit))
     line.delivered_quantity = delivered_quantity
     line.save(update_fields=["delivered_quantity"])
     return line
@@ -253,9 +236,9 @@ def distribution_validate(*, distribution: Distribution, user) -> Distribution:
     distribution = Distribution.objects.select_for_update().get(pk=distribution.pk)
     state = distribution.state
     if state == DistributionState.VALIDATED:
-        raise ValidationRefused(_("Cette distribution est déjà validée."))
+        raise Refusal(_("Cette distribution est déjà validée."))
     if state != DistributionState.CLOSED:
-        raise ValidationRefused(
+        raise Refusal(
             _("Une distribution se valide une fois les commandes fermées (le %(date)s).")
             % {"date": timezone.localtime(distribution.orders_close_at).strftime("%d/%m/%Y %H:%M")}
         )
@@ -282,7 +265,7 @@ def distribution_unvalidate(*, distribution: Distribution, user) -> Distribution
     It does not undo what the Escarcelle sales push may already have sent.
     """
     if not user.is_superuser:
-        raise ValidationRefused(_("Une distribution validée ne peut plus être modifiée."))
+        raise Refusal(_("Une distribution validée ne peut plus être modifiée."))
     distribution = Distribution.objects.select_for_update().get(pk=distribution.pk)
     if distribution.validated_at is None:
         return distribution

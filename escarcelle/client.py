@@ -1,7 +1,7 @@
 """The only code that talks to Escarcelle (contract: docs/escarcelle-api.md).
 
 Every failure becomes one ``EscarcelleError`` that says whether it is worth retrying
-(``permanent=False``) and carries a French sentence for the manager (``message_fr``).
+(``permanent=False``) and carries a French sentence for the manager (``message``).
 
 Which failures are permanent:
 
@@ -38,6 +38,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from epiclic.errors import Refusal
 from escarcelle import schemas
 
 log = logging.getLogger("escarcelle.client")
@@ -49,20 +50,22 @@ MAX_PAGES = 1000
 MAX_RETRY_AFTER_S = 30.0
 
 
-class EscarcelleError(Exception):
-    """A failed call to Escarcelle. ``str()`` is the French message plus status and code."""
+class EscarcelleError(Refusal):
+    """A failed call to Escarcelle: the one refusal type, plus what a retry policy needs.
+
+    ``str()`` is the message plus status and code.
+    """
 
     def __init__(
         self,
-        message_fr: str,
+        message: str,
         *,
         permanent: bool,
         status: int | None = None,
         code: str | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message_fr)
-        self.message_fr = message_fr
+        super().__init__(message, code=code or "escarcelle_error")
         self.permanent = permanent
         self.status = status
         self.code = code
@@ -77,7 +80,7 @@ class EscarcelleError(Exception):
             )
             if part
         )
-        return f"{self.message_fr} ({extra})" if extra else self.message_fr
+        return f"{self.message} ({extra})" if extra else self.message
 
     @property
     def is_unauthorized(self) -> bool:

@@ -19,11 +19,11 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django_htmx.http import HttpResponseClientRefresh
 
 from catalog.models import Product, StockSource
+from epiclic.errors import Refusal
 from escarcelle.client import EscarcelleError
 from escarcelle.connection import connection_for, connection_remove, connection_save
 from escarcelle.imports import beneficiaries, products
 from escarcelle.imports.plans import (
-    ImportRefused,
     import_plan_apply,
     import_plan_create,
     import_plan_set_opt_outs,
@@ -72,7 +72,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             try:
                 connection = connection_save(shop=shop, user=request.user, api_key=api_key)
             except EscarcelleError as error:
-                form.add_error("api_key", error.message_fr)
+                form.add_error("api_key", error.message)
             else:
                 messages.success(
                     request,
@@ -96,8 +96,8 @@ def _start(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "POST":
         try:
             plan = import_plan_create(shop=shop, kind=kind, user=request.user)
-        except ImportRefused as refused:
-            messages.error(request, refused.message_fr)
+        except Refusal as refused:
+            messages.error(request, refused.message)
             return redirect(url_name, shop_slug=shop.slug)
         import_plan_build_task(plan.pk)
         return redirect(f"{url_name}_plan", shop_slug=shop.slug, plan_id=plan.pk)
@@ -156,8 +156,8 @@ def _plan_page(request: HttpRequest, kind: str, plan_id: int) -> HttpResponse:
         if "confirm" in request.POST:
             try:
                 import_plan_apply(shop=shop, plan_id=plan.pk, user=request.user)
-            except ImportRefused as refused:
-                messages.error(request, refused.message_fr)
+            except Refusal as refused:
+                messages.error(request, refused.message)
             return redirect(here)
         page = request.POST.get("goto", "")
         status = request.POST.get("statut", "")

@@ -17,10 +17,22 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django_htmx.middleware import HtmxDetails
 
 from shops.models import Membership, Role, Shop
 
 M = TypeVar("M", bound=Model)
+
+
+class ShopRequest(HttpRequest):
+    """The request a shop view receives (for type checking): the shop, the membership, htmx.
+
+    ``user`` is signed in (``shop_view`` redirected anonymous visitors).
+    """
+
+    shop: Shop
+    membership: Membership
+    htmx: HtmxDetails
 
 
 def access_shop(request: HttpRequest, shop_slug: str, *, role: str | None) -> Membership:
@@ -53,9 +65,10 @@ def shop_view(role: str | None = Role.MANAGER) -> Callable:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = access_shop(request, shop_slug, role=role)
-            request.shop = membership.shop
-            request.membership = membership
-            return view(request, *args, **kwargs)
+            shop_request: ShopRequest = request  # type: ignore[assignment]
+            shop_request.shop = membership.shop
+            shop_request.membership = membership
+            return view(shop_request, *args, **kwargs)
 
         return wrapper
 

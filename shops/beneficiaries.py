@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from epiclic.errors import Refusal
 from shops.access import access_object, manager_view
 from shops.forms import PROFILE_FIELDS, BeneficiaryCreateForm, BeneficiaryForm
 from shops.models import BeneficiaryProfile
-from shops.services import AlreadyMember, beneficiary_create, beneficiary_update
+from shops.services import beneficiary_create, beneficiary_update
 
 PAGE_SIZE = 50
 
@@ -55,7 +56,7 @@ def beneficiary_create_view(request: HttpRequest) -> HttpResponse:
                 last_name=data["last_name"],
                 **{name: data[name] for name in PROFILE_FIELDS},
             )
-        except AlreadyMember as exc:
+        except Refusal as exc:
             form.add_error("email", exc.message)
         else:
             messages.success(request, _("Bénéficiaire ajouté(e)."))

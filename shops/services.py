@@ -16,15 +16,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from epiclic.errors import Refusal
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
-
-
-class AlreadyMember(Exception):
-    """The e-mail already belongs to a member of this shop."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def beneficiary_invite(*, membership: Membership) -> None:
@@ -75,7 +68,7 @@ def beneficiary_create(
     """User (username = e-mail lowercased) + beneficiary membership + profile.
 
     A person who already has an account (another shop) gets a membership of this shop; an
-    existing member of this shop raises ``AlreadyMember``. People without a password yet get
+    existing member of this shop raises ``Refusal``. People without a password yet get
     an invitation e-mail once the transaction commits.
     """
     email = email.strip().lower()
@@ -86,7 +79,7 @@ def beneficiary_create(
             username=email, email=email, first_name=first_name, last_name=last_name
         )
     elif Membership.objects.filter(user=user, shop=shop).exists():
-        raise AlreadyMember(
+        raise Refusal(
             _("%(email)s est déjà membre de cette épicerie : modifiez sa fiche plutôt.")
             % {"email": email}
         )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from catalog import csv_io, selectors, services
 from catalog.forms import CsvUploadForm
 from catalog.models import CsvImportPlan
+from epiclic.errors import Refusal
 from shops.access import access_object, manager_view
 
 ROWS_PER_PAGE = 100
@@ -86,7 +87,7 @@ def csv_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     plan = access_object(request.shop, CsvImportPlan.objects.only("id", "shop_id"), pk=pk)
     try:
         result = services.product_csv_import_apply(shop=request.shop, plan_id=plan.pk)
-    except services.CatalogRefused as refusal:
+    except Refusal as refusal:
         messages.error(request, refusal.message)
         return redirect("catalog:csv_import_preview", shop_slug=request.shop.slug, pk=pk)
     messages.success(

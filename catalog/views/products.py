@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from catalog import selectors, services
 from catalog.forms import ProductFilterForm, ProductForm
 from catalog.models import Product
+from epiclic.errors import Refusal
 from shops.access import access_object, manager_view, member_view
 
 PAGE_SIZE = 50
@@ -102,7 +103,7 @@ def product_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             services.product_delete(product=product)
-        except services.CatalogRefused as refusal:
+        except Refusal as refusal:
             messages.error(request, refusal.message)
             return redirect("catalog:product_edit", shop_slug=request.shop.slug, pk=pk)
         messages.success(request, _("Produit « %(name)s » supprimé.") % {"name": product.name})

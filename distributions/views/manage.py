@@ -13,7 +13,8 @@ from distributions.availability import available_quantities, displayable
 from distributions.forms import DeliveredForm, DistributionForm
 from distributions.models import Distribution, DistributionState, OrderLine
 from distributions.selectors import distribution_summary, distributions_with_counts
-from distributions.services import Refused, distribution_validate, order_line_deliver
+from distributions.services import distribution_validate, order_line_deliver
+from epiclic.errors import Refusal
 from shops.access import access_object, manager_view
 
 DELIVERIES_CHANGED = "deliveries-changed"
@@ -118,7 +119,7 @@ def line_deliver(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     else:
         try:
             line = order_line_deliver(line=line, delivered_quantity=form.delivered())
-        except Refused as refused:
+        except Refusal as refused:
             error = refused.message
     if request.htmx:
         response = render(
@@ -149,7 +150,7 @@ def distribution_validate_view(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             distribution_validate(distribution=distribution, user=request.user)
-        except Refused as refused:
+        except Refusal as refused:
             messages.error(request, refused.message)
         else:
             messages.success(request, _("Distribution validée : les commandes sont livrées."))

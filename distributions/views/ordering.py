@@ -33,12 +33,12 @@ from distributions.selectors import (
     upcoming_distributions,
 )
 from distributions.services import (
-    OrderRefused,
     order_cancel,
     order_confirm,
     quantity_error,
     quantity_text,
 )
+from epiclic.errors import Refusal
 from shops.access import access_object, beneficiary_view
 from shops.models import BeneficiaryProfile
 
@@ -243,7 +243,7 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
             distribution=distribution,
             quantities=carts.cart_get(request, distribution),
         )
-    except OrderRefused as refused:
+    except Refusal as refused:
         messages.error(request, refused.message)
         return redirect("distributions:order_distribution", shop_slug=request.shop.slug, pk=pk)
     carts.cart_clear(request, distribution)
@@ -293,7 +293,7 @@ def my_order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         try:
             order_cancel(order=item)
-        except OrderRefused as refused:
+        except Refusal as refused:
             messages.error(request, refused.message)
         else:
             carts.cart_clear(request, item.distribution)

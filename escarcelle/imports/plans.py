@@ -18,6 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from epiclic.errors import Refusal
 from escarcelle.client import EscarcelleError
 from escarcelle.connection import client_for_shop, connection_for
 from escarcelle.imports import beneficiaries, products
@@ -32,14 +33,6 @@ APPLIED_STATUSES = ("new", "changed", "link", "deactivate")
 PURGE_AFTER = datetime.timedelta(days=1)
 
 
-class ImportRefused(Exception):
-    """A confirmation that cannot go ahead; ``message_fr`` says why, in French."""
-
-    def __init__(self, message_fr: str) -> None:
-        super().__init__(message_fr)
-        self.message_fr = message_fr
-
-
 def _version(shop: Shop, kind: str) -> int:
     last = ImportPlan.objects.filter(shop=shop, kind=kind, applied_at__isnull=False).aggregate(
         last=Max("id")
@@ -51,7 +44,7 @@ def import_plan_create(*, shop: Shop, kind: str, user: Any) -> ImportPlan:
     """A pending plan; the caller queues ``import_plan_build`` for it."""
     connection = connection_for(shop)
     if connection is None:
-        raise ImportRefused(
+        raise Refusal(
             _("Enregistrez d'abord votre clé Escarcelle dans Paramètres → Synchro Escarcelle.")
         )
     import_plans_purge(shop=shop)
@@ -94,7 +87,7 @@ def import_plan_build(*, plan_id: int) -> None:
                 items = list(client.iter_beneficiaries())
     except EscarcelleError as error:
         log.warning("escarcelle import plan %s: fetch failed: %s", plan.pk, error)
-        _fail(plan, error.message_fr, started)
+        _fail(plan, error.message, started)
         return
     fetched = time.monotonic()
     ImportPlan.objects.filter(pk=plan.pk).update(status=PlanStatus.PLANNING)
@@ -145,7 +138,7 @@ def import_plan_set_opt_outs(*, plan: ImportPlan, shown: list[int], excluded: li
 
 
 def import_plan_apply(*, shop: Shop, plan_id: int, user: Any) -> ImportRun:
-    """Apply a ready plan in one transaction; raise ``ImportRefused`` with the reason."""
+    """Apply a ready plan in one transaction; raise ``Refusal`` with the reason."""
     started = time.monotonic()
     try:
         with transaction.atomic():
@@ -194,20 +187,20 @@ def import_plan_apply(*, shop: Shop, plan_id: int, user: Any) -> ImportRun:
                 result=RunResult.FAILED,
                 error=message,
             )
-        raise ImportRefused(message) from None
+        raise Refusal(message) from None
 
 
 def _check(shop: Shop, plan: ImportPlan | None) -> None:
     if plan is None:
-        raise ImportRefused(_("Cet aperçu d'import n'existe pas."))
+        raise Refusal(_("Cet aperçu d'import n'existe pas."))
     if plan.status == PlanStatus.APPLIED:
-        raise ImportRefused(_("Cet import a déjà été confirmé."))
+        raise Refusal(_("Cet import a déjà été confirmé."))
     if plan.status != PlanStatus.READY:
-        raise ImportRefused(_("Cet aperçu n'est pas prêt : il ne peut pas être confirmé."))
+        raise Refusal(_("Cet aperçu n'est pas prêt : il ne peut pas être confirmé."))
     if plan.is_expired():
-        raise ImportRefused(_("Cet aperçu a expiré : relancez l'import pour voir la liste à jour."))
+        raise Refusal(_("Cet aperçu a expiré : relancez l'import pour voir la liste à jour."))
     if _version(shop, plan.kind) != plan.base_version:
-        raise ImportRefused(
+        raise Refusal(
             _(
                 "Un autre import a été confirmé depuis cet aperçu : il n'est plus à jour. "
                 "Relancez l'import pour voir la liste à jour."
@@ -215,7 +208,7 @@ def _check(shop: Shop, plan: ImportPlan | None) -> None:
         )
     connection = connection_for(shop)
     if connection is None or connection.account_id != plan.account_id:
-        raise ImportRefused(
+        raise Refusal(
             _(
                 "La connexion Escarcelle a changé depuis cet aperçu : "
                 "relancez l'import pour voir la liste à jour."

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from distributions.models import Distribution, Order, OrderLine, OrderStatus
+from epiclic.errors import Refusal
 from escarcelle import schemas
 from escarcelle.client import EscarcelleClient, EscarcelleError
 from escarcelle.connection import client_for_shop
@@ -345,7 +346,7 @@ def _send_one_by_one(
             outcomes[row.pk] = _Outcome(
                 status,
                 code=error.code or "",
-                detail=error.message_fr,
+                detail=error.message,
                 retry_after=error.retry_after,
             )
         else:
@@ -487,7 +488,7 @@ def _release_after_failure(
     now: datetime.datetime,
     report: DeliveryReport,
 ) -> None:
-    outcome = _Outcome(None, code=error.code or "", detail=error.message_fr)
+    outcome = _Outcome(None, code=error.code or "", detail=error.message)
     outcome.retry_after = error.retry_after
     for row in rows:
         _apply(row, outcome, now, report)
@@ -576,12 +577,6 @@ def sales_sweep(
 # --- Renvoyer -------------------------------------------------------------------------------
 
 
-class RetryRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 @transaction.atomic
 def sale_retry(*, sale: SaleOutbox) -> SaleOutbox:
     """Put a failed sale back in the queue, after the manager fixed the cause.
@@ -592,7 +587,7 @@ def sale_retry(*, sale: SaleOutbox) -> SaleOutbox:
     """
     sale = SaleOutbox.objects.select_for_update().select_related("distribution").get(pk=sale.pk)
     if sale.status != SaleStatus.FAILED:
-        raise RetryRefused(_("Cette vente n'est pas en échec."))
+        raise Refusal(_("Cette vente n'est pas en échec."))
     order = Order.objects.select_related("membership__beneficiary").get(pk=sale.order_id)
     built = _build(
         shop_id=sale.shop_id,
@@ -602,7 +597,7 @@ def sale_retry(*, sale: SaleOutbox) -> SaleOutbox:
         lines=_lines_by_order([sale.order_id]).get(sale.order_id, []),
     )
     if built.payload is None:
-        raise RetryRefused(
+        raise Refusal(
             _("Aucun produit de cette commande n'est lié à Escarcelle : rien à renvoyer.")
         )
     if built.payload != sale.payload and sale.error_code != "idempotency_key_reused":

@@ -9,9 +9,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from epiclic.errors import Refusal
 from escarcelle.sales.models import SaleOutbox
 from escarcelle.sales.selectors import shop_unsent_sales
-from escarcelle.sales.services import RetryRefused
 from escarcelle.sales.services import sale_retry as sale_retry_service
 from shops.access import access_object, manager_view
 
@@ -28,7 +28,7 @@ def sale_retry(request: HttpRequest, pk: int) -> HttpResponse:
     sale = access_object(request.shop, SaleOutbox, pk=pk)
     try:
         sale = sale_retry_service(sale=sale)
-    except RetryRefused as refused:
+    except Refusal as refused:
         messages.error(request, refused.message)
     else:
         from escarcelle.sales.tasks import sales_deliver_task

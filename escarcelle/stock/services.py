@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
+from epiclic.errors import Refusal
 from escarcelle.client import EscarcelleClient, EscarcelleError
 from escarcelle.connection import client_for_shop
 from escarcelle.stock import notifications, schedule
@@ -44,13 +45,11 @@ IN_CHUNK = 500
 CLIENT_OPTIONS = {"max_retries": 2, "max_total_s": 15.0}
 
 
-class StockDataError(Exception):
+class StockDataError(Refusal):
     """Escarcelle answered, but with figures we refuse to apply (nothing is written)."""
 
-    def __init__(self, code: str, message_fr: str) -> None:
-        super().__init__(message_fr)
-        self.code = code
-        self.message_fr = message_fr
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message, code=code)
 
 
 @dataclass
@@ -363,7 +362,7 @@ def _record_failure(
     state.last_attempt_at = now
     state.last_result = SyncResult.FAILED
     state.error_code = code
-    state.error_message = error.message_fr
+    state.error_message = error.message
     state.next_run_at = schedule.next_run_after_failure(
         shop.pk,
         now,
@@ -395,7 +394,7 @@ def _record_failure(
         kind=kind,
         result=SyncResult.FAILED,
         error_code=code,
-        error_message=error.message_fr,
+        error_message=error.message,
     )
     run.notify = "failure" if notify else ""
     return run

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from catalog import csv_io
 from catalog.models import CsvImportPlan, Product
-from catalog.services import CatalogRefused, product_csv_import_apply
+from catalog.services import product_csv_import_apply
+from epiclic.errors import Refusal
 from tests.catalog.factories import make_product
 
 HEADER = "ref;nom;prix_ttc;tva;unite;stock\r\n"
@@ -268,7 +269,7 @@ def test_a_plan_is_applied_only_once(manager_client, shop):
     response = confirm(manager_client, shop, plan)
     assert "déjà été appliqué" in response.content.decode()
     assert Product.objects.filter(ref="NEW").count() == 1
-    with pytest.raises(CatalogRefused):
+    with pytest.raises(Refusal):
         product_csv_import_apply(shop=shop, plan_id=plan.pk)
 
 

@@ -8,7 +8,8 @@ import pytest
 from django.db import connection
 
 from distributions.models import OrderLine
-from distributions.services import OrderRefused, order_confirm
+from distributions.services import order_confirm
+from epiclic.errors import Refusal
 from tests.distributions.factories import make_catalogue, make_distribution, make_product
 from tests.factories import make_beneficiary, make_shop
 
@@ -28,7 +29,7 @@ def _race() -> list[str]:
             barrier.wait()
             order_confirm(membership=member, distribution=distribution, quantities={product.pk: 1})
             outcomes.append("ok")
-        except OrderRefused:
+        except Refusal:
             outcomes.append("refused")
         except Exception as exc:  # reported, so that the assertion below shows it
             outcomes.append(repr(exc))

@@ -10,11 +10,11 @@ from distributions import hooks
 from distributions.availability import available_quantities
 from distributions.models import Distribution, OrderLine, OrderStatus
 from distributions.services import (
-    ValidationRefused,
     distribution_unvalidate,
     distribution_validate,
     order_line_deliver,
 )
+from epiclic.errors import Refusal
 from tests.distributions.factories import make_distribution, make_order, make_product
 from tests.factories import make_beneficiary, make_user
 
@@ -37,7 +37,7 @@ def setup(shop, manager):
 @pytest.mark.parametrize("state", ["upcoming", "open"])
 def test_a_distribution_not_yet_closed_cannot_be_validated(shop, manager, state):
     distribution = make_distribution(shop=shop, state=state)
-    with pytest.raises(ValidationRefused, match="une fois les commandes fermées"):
+    with pytest.raises(Refusal, match="une fois les commandes fermées"):
         distribution_validate(distribution=distribution, user=manager)
     distribution.refresh_from_db()
     assert distribution.validated_at is None
@@ -71,14 +71,14 @@ def test_validation_delivers_orders_and_decrements_hand_managed_stock(setup, man
 
 def test_a_validated_distribution_is_final(setup, manager):
     distribution_validate(distribution=setup["d"], user=manager)
-    with pytest.raises(ValidationRefused, match="déjà validée"):
+    with pytest.raises(Refusal, match="déjà validée"):
         distribution_validate(distribution=setup["d"], user=manager)
     setup["rice"].refresh_from_db()
     assert setup["rice"].stock == D("5")
-    with pytest.raises(ValidationRefused):
+    with pytest.raises(Refusal):
         distribution_unvalidate(distribution=setup["d"], user=manager)
     line = setup["a"].lines.get(product=setup["rice"])
-    with pytest.raises(ValidationRefused):
+    with pytest.raises(Refusal):
         order_line_deliver(line=line, delivered_quantity=D("1"))
 
 
@@ -121,7 +121,7 @@ def test_an_adjustment_back_to_empty_means_as_ordered(setup):
 )
 def test_impossible_delivered_quantities_are_refused(setup, quantity, message):
     line = setup["a"].lines.get(product=setup["rice"])
-    with pytest.raises(ValidationRefused, match=message):
+    with pytest.raises(Refusal, match=message):
         order_line_deliver(line=line, delivered_quantity=D(quantity))
 
 
@@ -132,7 +132,7 @@ def test_delivered_quantities_cannot_be_set_while_orders_are_open(shop, setup):
         distribution=open_,
         lines={setup["rice"]: 1},
     )
-    with pytest.raises(ValidationRefused, match="une fois les commandes fermées"):
+    with pytest.raises(Refusal, match="une fois les commandes fermées"):
         order_line_deliver(line=order.lines.get(), delivered_quantity=D("0"))
 
 

@@ -31,7 +31,7 @@ def test_a_wrong_key_is_a_permanent_error_without_the_key_in_it(escarcelle):
             client.account()
     error = caught.value
     assert error.permanent and error.status == 401 and error.code == "unauthorized"
-    assert "Clé Escarcelle refusée" in error.message_fr
+    assert "Clé Escarcelle refusée" in error.message
     assert key not in str(error) and key not in repr(error)
 
 
@@ -108,7 +108,7 @@ def test_without_retries_a_server_error_is_a_transient_error(escarcelle):
     assert caught.value.permanent is False
     assert caught.value.status == 503
     assert caught.value.retry_after is not None
-    assert "Escarcelle ne répond pas" in caught.value.message_fr
+    assert "Escarcelle ne répond pas" in caught.value.message
 
 
 def test_a_rate_limit_is_retried_after_the_retry_after_delay(escarcelle):
@@ -119,7 +119,7 @@ def test_a_rate_limit_is_retried_after_the_retry_after_delay(escarcelle):
         with pytest.raises(EscarcelleError) as caught:
             client.account()
     assert caught.value.status == 429 and not caught.value.permanent
-    assert "limite le nombre de requêtes" in caught.value.message_fr
+    assert "limite le nombre de requêtes" in caught.value.message
     assert len(sleeps) == 1 and sleeps[0] >= caught.value.retry_after > 0
     assert sleeps[0] <= 30, "Retry-After is capped"
 
@@ -141,7 +141,7 @@ def test_a_malformed_body_is_retried_then_reported(escarcelle):
         with pytest.raises(EscarcelleError) as caught:
             client.account()
     assert caught.value.code == "malformed" and not caught.value.permanent
-    assert "illisible" in caught.value.message_fr
+    assert "illisible" in caught.value.message
     assert len(sleeps) == 2
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.db import connections
 
 from catalog.models import Product
+from epiclic.errors import Refusal
 from escarcelle.imports.plans import (
-    ImportRefused,
     import_plan_apply,
     import_plan_build,
     import_plan_create,
@@ -32,8 +32,8 @@ def test_two_plans_confirmed_at_the_same_time_create_no_duplicate(connected, sho
             barrier.wait()
             import_plan_apply(shop=shop, plan_id=plan_id, user=manager)
             outcomes.append("applied")
-        except ImportRefused as refused:
-            outcomes.append(refused.message_fr)
+        except Refusal as refused:
+            outcomes.append(refused.message)
         finally:
             connections.close_all()
 

@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from distributions.models import OrderLine
+from epiclic.errors import Refusal
 from escarcelle.imports.plans import (
-    ImportRefused,
     import_plan_apply,
     import_plan_build,
     import_plan_create,
@@ -164,7 +164,7 @@ def test_an_applied_plan_cannot_be_confirmed_twice(connected, shop, manager):
     connected.seed(products=3, beneficiaries=0)
     plan = build(shop, manager)
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
-    with pytest.raises(ImportRefused, match="déjà été confirmé"):
+    with pytest.raises(Refusal, match="déjà été confirmé"):
         import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
 
 
@@ -174,7 +174,7 @@ def test_a_stale_plan_is_refused_and_nothing_is_duplicated(connected, shop, mana
     second = build(shop, manager)
     import_plan_apply(shop=shop, plan_id=first.pk, user=manager)
     before = snapshot(shop)
-    with pytest.raises(ImportRefused, match="Un autre import a été confirmé"):
+    with pytest.raises(Refusal, match="Un autre import a été confirmé"):
         import_plan_apply(shop=shop, plan_id=second.pk, user=manager)
     assert snapshot(shop) == before
 
@@ -183,7 +183,7 @@ def test_an_expired_plan_is_refused(connected, shop, manager):
     connected.seed(products=2, beneficiaries=0)
     plan = build(shop, manager)
     ImportPlan.objects.filter(pk=plan.pk).update(expires_at=plan.created_at)
-    with pytest.raises(ImportRefused, match="expiré"):
+    with pytest.raises(Refusal, match="expiré"):
         import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     assert not Product.objects.filter(shop=shop).exists()
 

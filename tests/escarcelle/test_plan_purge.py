@@ -7,8 +7,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from epiclic.errors import Refusal
 from escarcelle.imports.plans import (
-    ImportRefused,
     import_plan_apply,
     import_plan_build,
     import_plan_create,
@@ -56,7 +56,7 @@ def test_an_old_applied_plan_keeps_its_history_and_the_stale_check(connected, sh
     assert applied.rows == [] and applied.status == PlanStatus.APPLIED
     assert applied.counts["new"] == 3
     assert ImportRun.objects.get(result="success").plan_id == applied.pk
-    with pytest.raises(ImportRefused, match="Un autre import a été confirmé"):
+    with pytest.raises(Refusal, match="Un autre import a été confirmé"):
         import_plan_apply(shop=shop, plan_id=stale.pk, user=manager)
 
 

@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from epiclic.errors import Refusal
 from shops.models import BeneficiaryProfile, Membership, Role
-from shops.services import AlreadyMember, beneficiary_create, beneficiary_invite
+from shops.services import beneficiary_create, beneficiary_invite
 from tests.factories import PASSWORD, make_beneficiary, make_membership, make_shop, make_user
 
 
@@ -122,7 +123,7 @@ def test_an_existing_member_of_this_shop_gets_a_clear_message(manager_client, sh
     response = manager_client.post(url("beneficiary_create", shop), FORM)
     assert response.status_code == 200
     assert "est déjà membre de cette épicerie" in response.content.decode()
-    with pytest.raises(AlreadyMember):
+    with pytest.raises(Refusal):
         beneficiary_create(shop=shop, email="NADIA.ROUX@example.org")
 
 

@@ -1,0 +1,173 @@
+"""The one e-mail module: every e-mail Epiclic sends goes through ``email_queue``.
+
+- Subject and bodies come from templates: ``emails/<name>_subject.txt``, ``emails/<name>.txt``
+  and, when it exists, ``emails/<name>.html``, rendered in French unless told otherwise.
+- ``email_queue`` writes an ``OutgoingEmail`` row in the caller's transaction and sends it from
+  the task worker after the commit. A rolled-back decision sends nothing; a committed one is
+  never lost: if the task is lost or the SMTP server fails, the row stays ``pending`` and the
+  periodic ``email_send_due`` sends it again with back-off.
+- One failure policy: a failure is logged (kind and row id, never the body) and recorded on the
+  row (``attempts``, ``last_error``); after ``MAX_ATTEMPTS`` the row is ``failed``. Sending never
+  raises into a request or a service.
+
+Django's own password-reset e-mail stays Django's (``PasswordResetView``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from epiclic.models import EmailStatus, OutgoingEmail
+
+log = logging.getLogger("epiclic.emails")
+
+MAX_ATTEMPTS = 6
+LEASE = datetime.timedelta(minutes=5)
+BATCH = 100
+
+# Set by epiclic.tasks: how a queued e-mail reaches the worker after the commit.
+_enqueue: Callable[[int], Any] | None = None
+
+
+def set_enqueue(enqueue: Callable[[int], Any]) -> None:
+    global _enqueue
+    _enqueue = enqueue
+
+
+def site_url(path: str = "") -> str:
+    """An absolute link for an e-mail (``SITE_URL`` + path)."""
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def render(name: str, context: Mapping[str, Any], *, language: str = "fr") -> tuple[str, str, str]:
+    """Subject (one line), text body and HTML body (empty when there is no HTML template)."""
+    with translation.override(language):
+        subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
+        text = render_to_string(f"emails/{name}.txt", context)
+        try:
+            html = render_to_string(f"emails/{name}.html", context)
+        except TemplateDoesNotExist:
+            html = ""
+    return subject, text, html
+
+
+def email_queue(
+    *,
+    name: str,
+    to: Iterable[str],
+    context: Mapping[str, Any],
+    shop_id: int | None = None,
+    language: str = "fr",
+) -> OutgoingEmail | None:
+    """Record an e-mail and send it once the current transaction commits.
+
+    Returns ``None`` (and records nothing) when there is no recipient.
+    """
+    recipients = [address for address in to if address]
+    if not recipients:
+        log.warning("e-mail %s for shop %s has no recipient: not sent", name, shop_id)
+        return None
+    subject, text, html = render(name, context, language=language)
+    email = OutgoingEmail.objects.create(
+        kind=name, shop_id=shop_id, to=recipients, subject=subject, body_text=text, body_html=html
+    )
+    if _enqueue is not None:
+        enqueue, pk = _enqueue, email.pk
+        transaction.on_commit(lambda: _safe_enqueue(enqueue, pk))
+    return email
+
+
+def _safe_enqueue(enqueue: Callable[[int], Any], pk: int) -> None:
+    # The queue may be unreachable (Redis down): the periodic sweep sends the row later.
+    try:
+        enqueue(pk)
+    except Exception:
+        log.warning("e-mail %s: could not queue its sending; the sweep will send it", pk)
+
+
+def _due(now: datetime.datetime) -> Q:
+    return Q(status=EmailStatus.PENDING, next_attempt_at__lte=now) & (
+        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    )
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    return datetime.timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+
+
+def email_send(*, pk: int, now: datetime.datetime | None = None) -> bool:
+    """Send one recorded e-mail if it is due and no other worker holds it. True if sent."""
+    clock = now or timezone.now()
+    claimed = OutgoingEmail.objects.filter(_due(clock), pk=pk).update(claimed_until=clock + LEASE)
+    if not claimed:
+        return False
+    email = OutgoingEmail.objects.get(pk=pk)
+    message = EmailMultiAlternatives(
+        subject=email.subject, body=email.body_text, from_email=None, to=list(email.to)
+    )
+    if email.body_html:
+        message.attach_alternative(email.body_html, "text/html")
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:  # any transport failure: record it, retry later
+        attempts = email.attempts + 1
+        failed = attempts >= MAX_ATTEMPTS
+        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        log.warning(
+            "e-mail %s (%s, shop %s) not sent, attempt %s%s: %s",
+            email.pk,
+            email.kind,
+            email.shop_id,
+            attempts,
+            " — giving up" if failed else "",
+            type(exc).__name__,
+        )
+        OutgoingEmail.objects.filter(pk=pk).update(
+            attempts=attempts,
+            last_error=reason,
+            status=EmailStatus.FAILED if failed else EmailStatus.PENDING,
+            next_attempt_at=clock + _backoff(attempts),
+            claimed_until=None,
+        )
+        return False
+    OutgoingEmail.objects.filter(pk=pk).update(
+        status=EmailStatus.SENT,
+        sent_at=timezone.now(),
+        attempts=email.attempts + 1,
+        claimed_until=None,
+        last_error="",
+        body_text="",
+        body_html="",
+    )
+    return True
+
+
+def email_send_due(*, now: datetime.datetime | None = None) -> int:
+    """Send every e-mail that is due (lost task, earlier failure). Returns how many went."""
+    clock = now or timezone.now()
+    pks = list(
+        OutgoingEmail.objects.filter(_due(clock))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:BATCH]
+    )
+    return sum(email_send(pk=pk, now=clock) for pk in pks)
+
+
+def email_purge(*, now: datetime.datetime | None = None, days: int = 90) -> int:
+    """Forget sent e-mails older than ``days`` (failed ones stay until someone looks)."""
+    clock = now or timezone.now()
+    deleted, _ = OutgoingEmail.objects.filter(
+        status=EmailStatus.SENT, created_at__lt=clock - datetime.timedelta(days=days)
+    ).delete()
+    return deleted

@@ -1,0 +1,26 @@
+"""Huey tasks of the e-mail module: thin wrappers around ``epiclic.emails``."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from epiclic import emails
+
+
+@db_task()
+def email_send_task(pk: int) -> None:
+    emails.email_send(pk=pk)
+
+
+@db_periodic_task(crontab(minute="*"))
+def email_send_due_task() -> None:
+    emails.email_send_due()
+
+
+@db_periodic_task(crontab(minute="17", hour="3"))
+def email_purge_task() -> None:
+    emails.email_purge()
+
+
+emails.set_enqueue(email_send_task)
