@@ -2,28 +2,120 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from epiclic.numbers import parse_decimal
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("EPICLIC_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+# Every setting is read through one of these helpers. An empty variable counts as unset; a
+# malformed one stops the start with ImproperlyConfigured naming it, never a silent default.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, "").strip() or default
+
+
+def _refuse(name: str, value: str, expected: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(
+        f"The environment variable {name}={value!r} is invalid: {expected}."
+    )
+
+
+def envstr(name: str, default: str, *, choices: Sequence[str] = ()) -> str:
+    value = _env(name, default)
+    if choices and value not in choices:
+        raise _refuse(name, value, f"expected one of {', '.join(choices)}")
+    return value
 
 
 def envbool(name: str, default: str) -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+    value = _env(name, default).lower()
+    if value in TRUE_WORDS:
+        return True
+    if value in FALSE_WORDS:
+        return False
+    words = ", ".join(TRUE_WORDS + FALSE_WORDS)
+    raise _refuse(name, value, f"expected a boolean: one of {words}")
 
 
-def envint(name: str, default: str) -> int:
-    return int(os.environ.get(name, default))
+def envint(name: str, default: str, *, minimum: int | None = None) -> int:
+    value = _env(name, default)
+    try:
+        number = int(value)
+    except ValueError:
+        raise _refuse(name, value, "expected a whole number") from None
+    if minimum is not None and number < minimum:
+        raise _refuse(name, value, f"expected a whole number of at least {minimum}")
+    return number
+
+
+def envfloat(name: str, default: str, *, minimum: float | None = None) -> float:
+    value = _env(name, default)
+    try:
+        number = float(value)
+    except ValueError:
+        raise _refuse(name, value, "expected a number such as 2.5") from None
+    if not math.isfinite(number):
+        raise _refuse(name, value, "expected a finite number such as 2.5")
+    if minimum is not None and number < minimum:
+        raise _refuse(name, value, f"expected a number of at least {minimum}")
+    return number
+
+
+def envdecimal(name: str, default: str, *, minimum: Decimal | None = None) -> Decimal:
+    """A quantity (never a float): read by the one decimal parser, ``3`` or ``2,5``."""
+    value = _env(name, default)
+    try:
+        number = parse_decimal(value)
+    except ValueError:
+        raise _refuse(name, value, "expected a decimal number such as 3 or 2.5") from None
+    if minimum is not None and number < minimum:
+        raise _refuse(name, value, f"expected a decimal number of at least {minimum}")
+    return number
 
 
 def envlist(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    """A comma-separated list; blanks around items and empty items are dropped."""
+    return [item.strip() for item in _env(name, default).split(",") if item.strip()]
+
+
+def envurl(name: str, default: str) -> str:
+    """An absolute http(s) URL such as ``https://epicerie.example.org``."""
+    value = _env(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise _refuse(name, value, "expected an absolute http:// or https:// URL")
+    return value
+
+
+def envdatabase(name: str, default: str, *, conn_max_age: int) -> dict[str, Any]:
+    value = _env(name, default)
+    try:
+        return dict(dj_database_url.parse(value, conn_max_age=conn_max_age))
+    except ValueError as error:  # its message names the scheme only, never the password
+        raise ImproperlyConfigured(
+            f"The environment variable {name} is invalid: expected a database URL such as "
+            f"postgres://user:password@host:5432/epiclic ({error})"
+        ) from None
+
+
+VAR_DIR = Path(envstr("EPICLIC_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _development_secret_key() -> str:
@@ -35,13 +127,13 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
+SECRET_KEY = envstr("SECRET_KEY", "") or _development_secret_key()
 # Old secret keys, still accepted to read signed data and encrypted API keys while rotating.
 SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", "")
 DEBUG = envbool("DEBUG", "false")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+SITE_URL = envurl("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -97,9 +189,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'epiclic.sqlite3'}",
-        conn_max_age=envint("DATABASE_CONN_MAX_AGE", "0"),
+    "default": envdatabase(
+        "DATABASE_URL",
+        f"sqlite:///{VAR_DIR / 'epiclic.sqlite3'}",
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", "0", minimum=0),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -132,7 +225,7 @@ STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -142,25 +235,25 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = envint("EMAIL_PORT", "25")
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", "25", minimum=1)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Epiclic <noreply@epiclic.localhost>")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Epiclic <noreply@epiclic.localhost>")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 # Task queue: huey on SQLite under var/ by default, on Redis when REDIS_URL is set.
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = envstr("REDIS_URL", "")
 HUEY = {
-    "name": os.environ.get("HUEY_NAME", "epiclic"),
+    "name": envstr("HUEY_NAME", "epiclic"),
     "immediate": envbool("HUEY_IMMEDIATE", "false"),
     "utc": True,
-    "consumer": {"workers": envint("HUEY_WORKERS", "2"), "worker_type": "thread"},
+    "consumer": {"workers": envint("HUEY_WORKERS", "2", minimum=1), "worker_type": "thread"},
 }
 if REDIS_URL:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
@@ -168,20 +261,23 @@ else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 
 # Escarcelle: the base URL comes from settings, never from a form (the emulator by default).
-ESCARCELLE_BASE_URL = os.environ.get(
-    "ESCARCELLE_BASE_URL", f"http://127.0.0.1:{os.environ.get('ESCARCELLE_SIM_PORT', '8100')}"
-)
+ESCARCELLE_SIM_PORT = envint("ESCARCELLE_SIM_PORT", "8100", minimum=1)
+ESCARCELLE_BASE_URL = envurl("ESCARCELLE_BASE_URL", f"http://127.0.0.1:{ESCARCELLE_SIM_PORT}")
 # Prefix of the sales' references and idempotency keys: give each installation that shares an
 # Escarcelle account its own (e.g. "epiclic-staging"). Never change it on a running install.
-ESCARCELLE_INSTANCE_PREFIX = os.environ.get("ESCARCELLE_INSTANCE_PREFIX", "epiclic")
-ESCARCELLE_CONNECT_TIMEOUT = float(os.environ.get("ESCARCELLE_CONNECT_TIMEOUT", "5"))
-ESCARCELLE_READ_TIMEOUT = float(os.environ.get("ESCARCELLE_READ_TIMEOUT", "20"))
+ESCARCELLE_INSTANCE_PREFIX = envstr("ESCARCELLE_INSTANCE_PREFIX", "epiclic")
+ESCARCELLE_CONNECT_TIMEOUT = envfloat("ESCARCELLE_CONNECT_TIMEOUT", "5", minimum=0.1)
+ESCARCELLE_READ_TIMEOUT = envfloat("ESCARCELLE_READ_TIMEOUT", "20", minimum=0.1)
+# How many times the sales push retries one call that failed in a way worth retrying.
+ESCARCELLE_SALES_CALL_RETRIES = envint("ESCARCELLE_SALES_CALL_RETRIES", "2", minimum=0)
+# The Stocks page flags a product as low when its stock is at or below this quantity.
+STOCK_LOW_THRESHOLD = envdecimal("STOCK_LOW_THRESHOLD", "3", minimum=Decimal("0"))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO", choices=LOG_LEVELS)},
     "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
 }

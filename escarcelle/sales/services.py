@@ -519,11 +519,7 @@ def sales_deliver(
     connection = Connection.objects.filter(shop=shop).first()
     if connection is None or not connection.is_usable:
         return report
-    retries = (
-        getattr(settings, "ESCARCELLE_SALES_CALL_RETRIES", 2)
-        if call_retries is None
-        else call_retries
-    )
+    retries = settings.ESCARCELLE_SALES_CALL_RETRIES if call_retries is None else call_retries
     try:
         client = (client_factory or _default_client)(shop, connection)
     except EscarcelleError as error:  # the stored key cannot be read: wait for a new one

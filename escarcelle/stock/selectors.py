@@ -27,7 +27,7 @@ QUEUED_FOR_AT_MOST = datetime.timedelta(minutes=10)
 
 
 def low_stock_threshold() -> Decimal:
-    return Decimal(str(getattr(settings, "STOCK_LOW_THRESHOLD", "3")))
+    return Decimal(str(settings.STOCK_LOW_THRESHOLD))
 
 
 @dataclass
