@@ -1,4 +1,4 @@
-"""Demo data: a shop, a manager and two beneficiaries. Other apps add theirs in seed_demo."""
+"""Demo data: a shop, a manager and two beneficiaries (epiclic.demo seeds the other apps)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
@@ -14,19 +15,17 @@ DEMO_SLUG = "demo"
 DEMO_PASSWORD = "epiclic-demo"
 
 
-def _user(email: str, first_name: str, last_name: str):
-    User = get_user_model()
-    user = User.objects.create_user(
+def _user(email: str, first_name: str, last_name: str) -> User:
+    return get_user_model().objects.create_user(
         username=email,
         email=email,
         password=DEMO_PASSWORD,
         first_name=first_name,
         last_name=last_name,
     )
-    return user
 
 
-def seed_demo() -> Shop:
+def seed() -> Shop:
     shop = Shop.objects.create(
         name="Épicerie solidaire du Marais",
         slug=DEMO_SLUG,
@@ -52,17 +51,4 @@ def seed_demo() -> Shop:
             monthly_budget=budget,
             access_valid_until=today + datetime.timedelta(days=180),
         )
-    _seed_apps(shop)
     return shop
-
-
-def _seed_apps(shop: Shop) -> None:
-    """Each app that has demo data exposes ``<app>.demo.seed(shop)``; called in this order."""
-    import importlib
-
-    for app in ("catalog", "distributions", "escarcelle"):
-        try:
-            module = importlib.import_module(f"{app}.demo")
-        except ModuleNotFoundError:
-            continue
-        module.seed(shop)

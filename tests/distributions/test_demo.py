@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from distributions import demo
 from distributions.models import Distribution, DistributionState, Order
-from shops.demo import seed_demo
+from epiclic.demo import seed_demo
 from tests.factories import make_shop
 
 

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from shops.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
+from epiclic.demo import seed_demo
+from shops.demo import DEMO_PASSWORD, DEMO_SLUG
 from shops.models import Shop
 
 
 class Command(BaseCommand):
     help = "Crée les données de démonstration au premier lancement et affiche les accès."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--url", default="http://127.0.0.1:8000/")
 
-    def handle(self, *args, url: str, **options) -> None:
+    def handle(self, *args: Any, url: str, **options: Any) -> None:
         if not Shop.objects.filter(slug=DEMO_SLUG).exists():
             with transaction.atomic():
                 seed_demo()
