@@ -5,26 +5,26 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from epiclic import emails
 from epiclic.errors import Refusal
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
 
 
 def beneficiary_invite(*, membership: Membership) -> None:
-    """E-mail the member a link to choose a password (Django's password-reset token).
+    """Queue the e-mail that lets the member choose a password (Django's reset token).
 
     Used after a manual creation and by the Escarcelle beneficiary import. The link expires
-    like a password reset (``PASSWORD_RESET_TIMEOUT``) and dies once a password is set.
+    like a password reset (``PASSWORD_RESET_TIMEOUT``) and dies once a password is set. The
+    e-mail goes through ``epiclic.emails``: it leaves after the commit, from the worker, and an
+    SMTP failure never reaches the request.
     """
     user = membership.user
     if not user.email:
@@ -36,18 +36,29 @@ def beneficiary_invite(*, membership: Membership) -> None:
             "token": default_token_generator.make_token(user),
         },
     )
-    context = {
-        "user": user,
-        "shop": membership.shop,
-        "link": settings.SITE_URL.rstrip("/") + path,
-        "forgotten_url": settings.SITE_URL.rstrip("/") + reverse("password_reset"),
-    }
-    send_mail(
-        subject=_("%(shop)s : votre accès à Epiclic") % {"shop": membership.shop.name},
-        message=render_to_string("shops/beneficiary_invite_email.txt", context),
-        from_email=None,
-        recipient_list=[user.email],
+    emails.email_queue(
+        name="beneficiary_invite",
+        to=[user.email],
+        shop_id=membership.shop_id,
+        context={
+            "shop": membership.shop,
+            "username": user.get_username(),
+            "link": emails.site_url(path),
+            "forgotten_url": emails.site_url(reverse("password_reset")),
+        },
     )
+
+
+def beneficiary_invite_many(*, membership_ids: list[int]) -> int:
+    """Invite several members at once (the Escarcelle beneficiary import). Returns how many."""
+    queued = 0
+    for membership in Membership.objects.filter(pk__in=membership_ids).select_related(
+        "user", "shop"
+    ):
+        if membership.user.email:
+            beneficiary_invite(membership=membership)
+            queued += 1
+    return queued
 
 
 @transaction.atomic
@@ -96,7 +107,7 @@ def beneficiary_create(
         escarcelle_id=escarcelle_id,
     )
     if not user.has_usable_password():
-        transaction.on_commit(lambda: beneficiary_invite(membership=membership))
+        beneficiary_invite(membership=membership)
     return profile
 
 

@@ -21,14 +21,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escarcelle import schemas
-from escarcelle.imports.invite import send_invitations
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
+from shops.services import beneficiary_invite_many
 
 FIELDS = [
     "card_number",
@@ -331,7 +330,7 @@ def beneficiary_plan_apply(*, shop: Shop, rows: list[dict[str, Any]]) -> dict[st
             row["user_pk"]: row["membership_pk"] for row in rows if row["status"] == "new"
         }
         ids = [memberships_by_user[pk] for pk in invited]
-        transaction.on_commit(lambda: send_invitations(membership_ids=ids))
+        beneficiary_invite_many(membership_ids=ids)
     done = Counter(row["status"] for row in rows)
     result = {k: done[k] for k in ("new", "changed", "link", "deactivate")}
     result["invited"] = len(invited)

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from epiclic import emails
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from shops.models import Shop
 
 ALERT_AFTER = datetime.timedelta(hours=1)
 
 
-def _stuck(clock: datetime.datetime):
+def _stuck(clock: datetime.datetime) -> QuerySet[SaleOutbox]:
     return SaleOutbox.objects.filter(
         status__in=[SaleStatus.PENDING, SaleStatus.FAILED],
         alerted_at__isnull=True,
@@ -26,44 +25,34 @@ def _stuck(clock: datetime.datetime):
 
 
 def sales_alert_stuck(*, now: datetime.datetime | None = None) -> int:
-    """Send at most one e-mail per shop for the sales that became stuck since the last one.
+    """Queue at most one e-mail per shop for the sales that became stuck since the last one.
 
-    The rows are marked first (conditional UPDATE), so a sale is never the subject of two
-    e-mails, whatever the number of delivery attempts or sweepers.
+    Per shop, one transaction marks the rows (conditional UPDATE) and records the e-mail in the
+    e-mail outbox: a sale is never the subject of two e-mails, whatever the number of attempts
+    or sweepers, and an SMTP failure cannot lose the alert (the outbox retries it) nor stop the
+    loop for the shops after it.
     """
     clock = now or timezone.now()
-    sent = 0
+    queued = 0
     shop_ids = list(_stuck(clock).values_list("shop_id", flat=True).distinct())
     for shop in Shop.objects.filter(pk__in=shop_ids):
-        counts = (
-            _stuck(clock)
-            .filter(shop=shop)
-            .aggregate(
-                failed=Count("id", filter=Q(status=SaleStatus.FAILED)),
-                pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
+        with transaction.atomic():
+            counts = (
+                _stuck(clock)
+                .filter(shop=shop)
+                .aggregate(
+                    failed=Count("id", filter=Q(status=SaleStatus.FAILED)),
+                    pending=Count("id", filter=Q(status=SaleStatus.PENDING)),
+                )
             )
-        )
-        if not _stuck(clock).filter(shop=shop).update(alerted_at=clock):
-            continue
-        if not shop.contact_email:
-            continue
-        url = settings.SITE_URL.rstrip("/") + reverse(
-            "escarcelle:sales:list", kwargs={"shop_slug": shop.slug}
-        )
-        send_mail(
-            _("Epiclic : des ventes n'arrivent pas dans Escarcelle"),
-            _(
-                "Bonjour,\n\n"
-                "Des ventes validées dans Epiclic ne sont toujours pas arrivées dans "
-                "Escarcelle depuis plus d'une heure : %(failed)s en échec, %(pending)s en "
-                "attente.\n\nLes ventes en échec attendent une action de votre part (la raison "
-                "et la marche à suivre sont indiquées sur la page). Les ventes en attente "
-                "partiront d'elles-mêmes dès qu'Escarcelle répondra.\n\n%(url)s\n\n"
-                "— Epiclic"
-            )
-            % {"failed": counts["failed"], "pending": counts["pending"], "url": url},
-            None,
-            [shop.contact_email],
-        )
-        sent += 1
-    return sent
+            if not _stuck(clock).filter(shop=shop).update(alerted_at=clock):
+                continue
+            url = emails.site_url(reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug}))
+            if emails.email_queue(
+                name="sales_stuck",
+                to=[shop.contact_email],
+                shop_id=shop.pk,
+                context={"failed": counts["failed"], "pending": counts["pending"], "url": url},
+            ):
+                queued += 1
+    return queued

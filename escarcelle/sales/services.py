@@ -33,6 +33,7 @@ from escarcelle import schemas
 from escarcelle.client import EscarcelleClient, EscarcelleError
 from escarcelle.connection import client_for_shop
 from escarcelle.models import Connection
+from escarcelle.sales.alerts import sales_alert_stuck
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from shops.models import Shop
 
@@ -564,8 +565,6 @@ def sales_sweep(
         total.retry_later += report.retry_later
         total.requests += report.requests
         total.errors += report.errors
-    from escarcelle.sales.alerts import sales_alert_stuck
-
     sales_alert_stuck(now=clock)
     return total
 

@@ -134,11 +134,6 @@ def stock_sync_shop(
             run = _record_failure(shop=shop, kind=kind, error=error, now=now, started=started)
     finally:
         _release(shop, worker)
-    # After the commit: the e-mail goes only once the state that says it was sent is saved.
-    if run.notify == "failure":
-        notifications.send_failure(shop, run.error_message)
-    elif run.notify == "recovery":
-        notifications.send_recovery(shop)
     return run
 
 
@@ -322,7 +317,9 @@ def _apply(*, shop: Shop, reading: Reading, now: datetime.datetime, started: flo
         products_archived=archived,
         sequence=reading.sequence,
     )
-    run.notify = "recovery" if recovered else ""
+    if recovered:
+        # Queued in this transaction with the mark that says it was sent: never lost, never twice.
+        notifications.send_recovery(shop)
     return run
 
 
@@ -396,7 +393,9 @@ def _record_failure(
         error_code=code,
         error_message=error.message,
     )
-    run.notify = "failure" if notify else ""
+    if notify:
+        # Queued in this transaction with ``failure_notified_at``: never lost, never twice.
+        notifications.send_failure(shop, error.message)
     return run
 
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils import timezone
 from epiclic.errors import Refusal
 from shops.models import BeneficiaryProfile, Membership, Role
 from shops.services import beneficiary_create, beneficiary_invite
+from tests.emails import sent_emails
 from tests.factories import PASSWORD, make_beneficiary, make_membership, make_shop, make_user
 
 
@@ -88,14 +88,14 @@ def test_creating_a_beneficiary_creates_the_user_membership_profile_and_invites_
     assert profile.membership.role == Role.BENEFICIARY and profile.shop == shop
     assert profile.monthly_budget == Decimal("120.50")
     assert profile.participation_rate == Decimal("30")
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["nadia.roux@example.org"]
-    assert "/compte/mot-de-passe/nouveau/" in mail.outbox[0].body
+    assert len(sent_emails()) == 1 and sent_emails()[0].to == ["nadia.roux@example.org"]
+    assert "/compte/mot-de-passe/nouveau/" in sent_emails()[0].body
 
 
 def test_the_invitation_link_lets_them_choose_a_password(shop):
     profile = make_beneficiary(shop=shop, user=make_user(password=None))
     beneficiary_invite(membership=profile.membership)
-    link = next(w for w in mail.outbox[0].body.split() if "/mot-de-passe/nouveau/" in w)
+    link = next(w for w in sent_emails()[0].body.split() if "/mot-de-passe/nouveau/" in w)
     client = Client()
     response = client.get(link.split("127.0.0.1:8000", 1)[-1], follow=True)
     assert response.status_code == 200
@@ -114,7 +114,7 @@ def test_an_existing_account_from_another_shop_gets_a_membership_of_this_one(
     with django_capture_on_commit_callbacks(execute=True):
         manager_client.post(url("beneficiary_create", shop), FORM)
     assert Membership.objects.filter(user=elsewhere.membership.user).count() == 2
-    assert mail.outbox == []  # they already have a password
+    assert sent_emails() == []  # they already have a password
     assert elsewhere.membership.user.check_password(PASSWORD)
 
 

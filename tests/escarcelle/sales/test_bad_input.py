@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core import mail
 from django.utils import timezone
 
 from distributions.models import Order
@@ -12,6 +11,7 @@ from escarcelle.sales.alerts import sales_alert_stuck
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.sales.services import sale_retry, sales_deliver
 from tests.distributions.factories import make_order
+from tests.emails import sent_emails
 from tests.escarcelle.sales.helpers import (
     assert_exactly_once,
     bind_products,
@@ -130,9 +130,9 @@ def test_the_contact_gets_one_email_when_sales_stay_stuck_for_an_hour(sim, shop)
         sales_deliver(distribution=scene.distribution, now=clock)
         sales_alert_stuck(now=clock + datetime.timedelta(hours=hour))
     sim.clear_faults()
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == [shop.contact_email]
-    assert "3 en attente" in mail.outbox[0].body
+    assert len(sent_emails()) == 1
+    assert sent_emails()[0].to == [shop.contact_email]
+    assert "3 en attente" in sent_emails()[0].body
 
 
 def test_only_failed_sales_can_be_sent_again(sim, shop, manager_client):

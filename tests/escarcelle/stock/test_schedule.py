@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 
-from django.core import mail
 from django.urls import reverse
 
 from escarcelle.connection import connection_save
@@ -13,6 +12,7 @@ from escarcelle.stock import schedule
 from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState
 from escarcelle.stock.tasks import stock_sync_tick_run
 from tests.distributions.factories import make_product
+from tests.emails import sent_emails
 from tests.factories import make_shop
 
 MINUTE = datetime.timedelta(minutes=1)
@@ -80,18 +80,18 @@ def test_failures_back_off_send_one_email_and_one_on_recovery(connected, sim, cl
     assert stock_sync_tick_run(now=slot + MINUTE) == []
     stock_sync_tick_run(now=slot + 2 * MINUTE)
     assert StockSyncState.objects.get(shop=shop).next_run_at == slot + 6 * MINUTE
-    assert mail.outbox == []
+    assert sent_emails() == []
     stock_sync_tick_run(now=slot + 6 * MINUTE)
     stock_sync_tick_run(now=slot + 14 * MINUTE)
     assert runs(shop) == ["ok", "failed", "failed", "failed", "failed"]
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == [shop.contact_email]
-    assert "Escarcelle ne répond pas" in mail.outbox[0].body
+    assert len(sent_emails()) == 1
+    assert sent_emails()[0].to == [shop.contact_email]
+    assert "Escarcelle ne répond pas" in sent_emails()[0].body
 
     sim.clear_faults()
     stock_sync_tick_run(now=slot + 30 * MINUTE)
     assert runs(shop)[-1] == "ok"
-    assert len(mail.outbox) == 2 and "fonctionne à nouveau" in mail.outbox[1].subject
+    assert len(sent_emails()) == 2 and "fonctionne à nouveau" in sent_emails()[1].subject
     state = StockSyncState.objects.get(shop=shop)
     assert state.consecutive_failures == 0 and state.error_message == ""
     assert StockLevel.objects.get(product=products[0]).quantity == good[products[0].pk] - 1
@@ -113,7 +113,7 @@ def test_a_revoked_key_stops_the_schedule_until_a_new_key_is_saved(connected, si
     assert runs(shop) == ["ok", "failed"]
     assert Connection.objects.get(shop=shop).key_rejected_at is not None
     assert StockSyncState.objects.get(shop=shop).error_code == "unauthorized"
-    assert len(mail.outbox) == 1 and "Clé Escarcelle refusée" in mail.outbox[0].body
+    assert len(sent_emails()) == 1 and "Clé Escarcelle refusée" in sent_emails()[0].body
 
     for hours in range(1, 6):
         assert stock_sync_tick_run(now=slot + datetime.timedelta(hours=hours)) == []
@@ -123,7 +123,7 @@ def test_a_revoked_key_stops_the_schedule_until_a_new_key_is_saved(connected, si
     later = slot + datetime.timedelta(hours=6)
     assert stock_sync_tick_run(now=later) == [shop.pk]
     assert runs(shop) == ["ok", "failed", "ok"]
-    assert len(mail.outbox) == 2
+    assert len(sent_emails()) == 2
 
 
 def test_the_tick_runs_every_minute_and_pruning_once_a_day():
@@ -158,7 +158,7 @@ def test_a_new_key_saved_on_the_synchro_escarcelle_page_restarts_the_schedule(
     assert runs(shop) == ["ok", "failed", "ok"]
     level = StockLevel.objects.get(product=products[0])
     assert level.quantity == sim.stock()[products[0].escarcelle_id]
-    assert [m.subject for m in mail.outbox][-1].endswith("fonctionne à nouveau")
+    assert [m.subject for m in sent_emails()][-1].endswith("fonctionne à nouveau")
     assert StockSyncState.objects.get(shop=shop).next_run_at > later
     assert stock_sync_tick_run(now=later + MINUTE) == []
     assert "suspendues" not in manager_client.get(stocks).content.decode()
