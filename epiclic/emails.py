@@ -55,10 +55,11 @@ def render(name: str, context: Mapping[str, Any], *, language: str = "fr") -> tu
     with translation.override(language):
         subject = " ".join(render_to_string(f"emails/{name}_subject.txt", context).split())
         text = render_to_string(f"emails/{name}.txt", context)
+        html: str = ""
         try:
             html = render_to_string(f"emails/{name}.html", context)
         except TemplateDoesNotExist:
-            html = ""
+            pass
     return subject, text, html
 
 

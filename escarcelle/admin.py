@@ -11,8 +11,8 @@ from escarcelle.models import Connection, ImportPlan, ImportRun
 @admin.register(Connection)
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["shop", "account_name", "account_id", "masked_key", "key_rejected_at"]
-    fields = ["shop", "account_name", "account_id", "key_last4", "connected_at", "connected_by",
-              "key_rejected_at"]  # fmt: skip
+    fields = ("shop", "account_name", "account_id", "key_last4", "connected_at", "connected_by",
+              "key_rejected_at")  # fmt: skip
     readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -29,7 +29,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -68,7 +68,6 @@ class EscarcelleError(Refusal):
         super().__init__(message, code=code or "escarcelle_error")
         self.permanent = permanent
         self.status = status
-        self.code = code
         self.retry_after = retry_after
 
     def __str__(self) -> str:
@@ -472,7 +471,7 @@ class _BearerAuth(httpx.Auth):
     def __repr__(self) -> str:
         return "<BearerAuth ••••>"
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers["Authorization"] = self._header
         yield request
 

@@ -42,15 +42,15 @@ def _problem(description: str) -> dict[str, Any]:
     }
 
 
-COMMON = {
+COMMON: dict[int | str, dict[str, Any]] = {
     401: _problem("Missing or invalid API key"),
     422: _problem("Invalid request"),
     429: _problem("Rate limited (see Retry-After)"),
     500: _problem("Server error"),
     503: _problem("Unavailable (see Retry-After)"),
 }
-NOT_FOUND = {404: _problem("Not found")}
-WITH_BODY = {
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _problem("Not found")}
+WITH_BODY: dict[int | str, dict[str, Any]] = {
     409: _problem("Idempotency-Key in use"),
     413: _problem("Body over 1 MiB"),
     415: _problem("Not application/json"),

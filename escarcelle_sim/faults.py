@@ -175,9 +175,10 @@ class Gate:
             await _send_problem(send, 429, "rate_limited", detail, {"Retry-After": str(wait)})
             return
 
-        receive = await self._checked_body(scope, receive, send, headers)
-        if receive is None:
+        checked = await self._checked_body(scope, receive, send, headers)
+        if checked is None:
             return
+        receive = checked
         if hang:
             # After the body is read: a server that hangs has the request, and still runs it
             # once the client has given up (a disconnected client cannot be read from).

@@ -112,7 +112,7 @@ def _record(conn: sqlite3.Connection, *, account: int, sale: SaleIn) -> dict[str
     for i, line in enumerate(sale.lines):
         product = internal_id("product", line.product_id)
         loc = [{"loc": ["body", "lines", i, "product_id"], "msg": "refused product"}]
-        if product not in products:
+        if product is None or product not in products:
             raise Problem(
                 422,
                 "unknown_product",

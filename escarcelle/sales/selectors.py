@@ -37,7 +37,10 @@ def _product_names(shop_id: int, sales: list[SaleOutbox]) -> dict[str, str]:
     if not ids:
         return {}
     rows = Product.objects.filter(shop_id=shop_id, escarcelle_id__in=ids)
-    return dict(rows.values_list("escarcelle_id", "name"))
+    return {
+        escarcelle_id or "": name
+        for escarcelle_id, name in rows.values_list("escarcelle_id", "name")
+    }
 
 
 def failure_text(sale: SaleOutbox, product_names: dict[str, str]) -> tuple[str, str]:

@@ -179,11 +179,11 @@ def sales_record_for_distribution(*, distribution: Distribution) -> list[SaleOut
         .select_related("membership__beneficiary")
         .order_by("id")
     )
-    orders = list(orders)
-    lines = _lines_by_order([o.pk for o in orders])
+    order_list = list(orders)
+    lines = _lines_by_order([o.pk for o in order_list])
     date = _sale_date(distribution)
     records = []
-    for order in orders:
+    for order in order_list:
         built = _build(
             shop_id=distribution.shop_id,
             order_id=order.pk,
@@ -510,9 +510,10 @@ def sales_deliver(
     Stops at the first whole-request failure: the rows of that batch get a back-off, the
     sweeper takes them up again. ``now`` fixes the clock (tests, the sweeper).
     """
-    if distribution is None and shop is None:
-        raise ValueError("sales_deliver needs a distribution or a shop")
-    shop = shop or distribution.shop
+    if shop is None:
+        if distribution is None:
+            raise ValueError("sales_deliver needs a distribution or a shop")
+        shop = distribution.shop
     scope = SaleOutbox.objects.filter(shop=shop)
     if distribution is not None:
         scope = scope.filter(distribution=distribution)

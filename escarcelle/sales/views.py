@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,26 +13,25 @@ from epiclic.errors import Refusal
 from escarcelle.sales.models import SaleOutbox
 from escarcelle.sales.selectors import shop_unsent_sales
 from escarcelle.sales.services import sale_retry as sale_retry_service
-from shops.access import access_object, manager_view
+from escarcelle.sales.tasks import sales_deliver_task
+from shops.access import ShopRequest, access_object, manager_view
 
 
 @manager_view
-def sales_list(request: HttpRequest) -> HttpResponse:
+def sales_list(request: ShopRequest) -> HttpResponse:
     context = shop_unsent_sales(shop=request.shop)
     return render(request, "escarcelle_sales/sales.html", context)
 
 
 @require_POST
 @manager_view
-def sale_retry(request: HttpRequest, pk: int) -> HttpResponse:
+def sale_retry(request: ShopRequest, pk: int) -> HttpResponse:
     sale = access_object(request.shop, SaleOutbox, pk=pk)
     try:
         sale = sale_retry_service(sale=sale)
     except Refusal as refused:
         messages.error(request, refused.message)
     else:
-        from escarcelle.sales.tasks import sales_deliver_task
-
         distribution_id = sale.distribution_id
         transaction.on_commit(lambda: sales_deliver_task(distribution_id))
         messages.success(request, _("La vente est renvoyée à Escarcelle."))
