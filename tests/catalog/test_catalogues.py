@@ -5,7 +5,7 @@ import datetime
 from django.urls import reverse
 
 from catalog.models import Catalogue
-from tests.catalog.factories import make_catalogue, make_product
+from tests.factories import make_catalogue, make_product
 
 
 def url(shop, name: str, **kwargs) -> str:

@@ -12,7 +12,7 @@ from catalog import csv_io
 from catalog.models import CsvImportPlan, Product
 from catalog.services import product_csv_import_apply
 from epiclic.errors import Refusal
-from tests.catalog.factories import make_product
+from tests.factories import make_product
 
 HEADER = "ref;nom;prix_ttc;tva;unite;stock\r\n"
 

@@ -9,9 +9,8 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import Product
-from tests.catalog.factories import image_bytes, make_product
 from tests.catalog.test_products import valid_form
-from tests.factories import make_beneficiary
+from tests.factories import image_bytes, make_beneficiary, make_product
 
 
 def url(shop, name: str, **kwargs) -> str:

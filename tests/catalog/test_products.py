@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from catalog.models import Product, StockSource
 from catalog.validators import ean_is_valid
-from tests.catalog.factories import make_catalogue, make_order_line, make_product
+from tests.factories import make_catalogue, make_order_line, make_product
 
 
 def url(shop, name: str, **kwargs) -> str:

@@ -10,8 +10,13 @@ from django.db import connection
 from distributions.models import OrderLine
 from distributions.services import order_confirm
 from epiclic.errors import Refusal
-from tests.distributions.factories import make_catalogue, make_distribution, make_product
-from tests.factories import make_beneficiary, make_shop
+from tests.factories import (
+    make_beneficiary,
+    make_catalogue,
+    make_distribution,
+    make_product,
+    make_shop,
+)
 
 
 def _race() -> list[str]:

@@ -11,13 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from distributions.models import Distribution, OrderStatus
-from tests.distributions.factories import (
+from tests.factories import (
+    make_beneficiary,
     make_catalogue,
     make_distribution,
     make_order,
     make_product,
 )
-from tests.factories import make_beneficiary
 
 
 def url(name: str, shop, **kwargs) -> str:

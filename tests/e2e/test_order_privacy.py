@@ -7,9 +7,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from distributions.models import OrderStatus
-from tests.distributions.factories import make_distribution, make_order, make_product
 from tests.e2e.conftest import sign_in
-from tests.factories import PASSWORD, make_beneficiary, make_shop, make_user
+from tests.factories import (
+    PASSWORD,
+    make_beneficiary,
+    make_distribution,
+    make_order,
+    make_product,
+    make_shop,
+    make_user,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -18,8 +18,7 @@ from escarcelle.imports.plans import (
     import_plan_set_opt_outs,
 )
 from escarcelle.models import ImportPlan, ImportRun, PlanStatus
-from tests.distributions.factories import make_catalogue, make_distribution, make_order
-from tests.factories import make_beneficiary
+from tests.factories import make_beneficiary, make_catalogue, make_distribution, make_order
 
 
 def build(shop, user) -> ImportPlan:

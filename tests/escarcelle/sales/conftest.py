@@ -2,11 +2,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fixtures_escarcelle import SimAccount
+
 
 @pytest.fixture
-def sim(escarcelle, settings):
-    """A seeded emulator account that Epiclic talks to; no in-call retries (rounds instead)."""
-    settings.ESCARCELLE_BASE_URL = escarcelle.base_url
+def seeded_sim(sim: SimAccount, settings) -> SimAccount:
+    """``sim`` seeded with 20 products and 5 beneficiaries; no in-call retries (rounds instead)."""
     settings.ESCARCELLE_SALES_CALL_RETRIES = 0
-    escarcelle.seed(products=20, beneficiaries=5)
-    return escarcelle
+    sim.seed(products=20, beneficiaries=5)
+    return sim

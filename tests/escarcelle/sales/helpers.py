@@ -16,40 +16,18 @@ from django.utils import timezone
 from catalog.models import Product
 from distributions.models import Distribution, Order, OrderLine, OrderStatus
 from distributions.services import distribution_validate
-from escarcelle import crypto
 from escarcelle.models import Connection
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.sales.services import sales_deliver
 from shops.models import Role, Shop
-from tests.distributions.factories import make_distribution, make_order, make_product
-from tests.factories import make_beneficiary, make_membership
-
-
-def connect(*, shop: Shop, account) -> Connection:
-    return Connection.objects.create(
-        shop=shop,
-        api_key_encrypted=crypto.encrypt(account.api_key),
-        key_last4=account.api_key[-4:],
-        account_id=account.account_id,
-        account_name=account.name,
-    )
-
-
-def bind_products(*, shop: Shop, account, count: int, offset: int = 0) -> list[Product]:
-    """Epiclic products imported from (bound to) ``count`` emulator products."""
-    remote = [p for p in account.products() if p["active"]][offset : offset + count]
-    assert len(remote) == count, "seed the account with enough products"
-    return [
-        make_product(
-            shop=shop,
-            name=p["name"],
-            price=p["price"],
-            stock="0",
-            stock_source="escarcelle",
-            escarcelle_id=p["id"],
-        )
-        for p in remote
-    ]
+from tests.factories import (
+    bind_products,
+    connect,
+    make_beneficiary,
+    make_distribution,
+    make_membership,
+    make_order,
+)
 
 
 @dataclass

@@ -22,64 +22,66 @@ from tests.escarcelle.sales.helpers import (
 )
 
 
-def test_thirty_percent_of_requests_failing_still_delivers_every_sale_once(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=30, lines=3)
+def test_thirty_percent_of_requests_failing_still_delivers_every_sale_once(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=30, lines=3)
     validate(scene)
-    before = sim.stock()
-    sim.set_faults(seed=7, error_rate=0.3)
+    before = seeded_sim.stock()
+    seeded_sim.set_faults(seed=7, error_rate=0.3)
     rounds = deliver_rounds(scene.distribution, batch_size=4)
-    sim.clear_faults()
+    seeded_sim.clear_faults()
     assert rounds > 1  # the faults did bite
     assert SaleOutbox.objects.filter(attempts__gt=1).exists()
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_requests_slower_than_the_timeout_end_as_one_sale_each(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=5, lines=2)
+def test_requests_slower_than_the_timeout_end_as_one_sale_each(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=5, lines=2)
     validate(scene)
-    before = sim.stock()
-    sim.set_faults(hang_s=4.0, paths=["/api/v1/sales/batch"])  # the client's read timeout is 3 s
+    before = seeded_sim.stock()
+    seeded_sim.set_faults(
+        hang_s=4.0, paths=["/api/v1/sales/batch"]
+    )  # the client's read timeout is 3 s
     report = sales_deliver(distribution=scene.distribution)
     assert report.sent == 0 and report.retry_later == 5
     pending = SaleOutbox.objects.filter(status=SaleStatus.PENDING)
     assert pending.count() == 5
     assert all(r.error_code == "timeout" and r.next_attempt_at for r in pending)
-    sim.clear_faults()
+    seeded_sim.clear_faults()
     deliver_rounds(scene.distribution)
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_a_reset_after_escarcelle_committed_is_replayed_not_sold_twice(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=6, lines=2)
+def test_a_reset_after_escarcelle_committed_is_replayed_not_sold_twice(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=6, lines=2)
     validate(scene)
-    before = sim.stock()
-    sim.set_faults(reset_after_commit_rate=1.0, paths=["/api/v1/sales/batch"])
+    before = seeded_sim.stock()
+    seeded_sim.set_faults(reset_after_commit_rate=1.0, paths=["/api/v1/sales/batch"])
     report = sales_deliver(distribution=scene.distribution)
     assert report.sent == 0
-    assert len(sim.sales()) == 6  # Escarcelle did record them
-    sim.clear_faults()
+    assert len(seeded_sim.sales()) == 6  # Escarcelle did record them
+    seeded_sim.clear_faults()
     deliver_rounds(scene.distribution)
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_an_answer_that_is_not_json_is_retried_without_a_duplicate(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=4, lines=2)
+def test_an_answer_that_is_not_json_is_retried_without_a_duplicate(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=4, lines=2)
     validate(scene)
-    before = sim.stock()
-    sim.set_faults(malformed_rate=1.0, paths=["/api/v1/sales/batch"])
+    before = seeded_sim.stock()
+    seeded_sim.set_faults(malformed_rate=1.0, paths=["/api/v1/sales/batch"])
     report = sales_deliver(distribution=scene.distribution)
     assert report.sent == 0
     assert {r.error_code for r in SaleOutbox.objects.all()} == {"malformed"}
-    sim.clear_faults()
+    seeded_sim.clear_faults()
     deliver_rounds(scene.distribution)
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_escarcelle_down_for_hours_backs_off_then_delivers_everything_once(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=8, lines=2)
+def test_escarcelle_down_for_hours_backs_off_then_delivers_everything_once(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=8, lines=2)
     validate(scene)
-    before = sim.stock()
-    sim.set_faults(outage_s=24 * 3600)
+    before = seeded_sim.stock()
+    seeded_sim.set_faults(outage_s=24 * 3600)
     clock = timezone.now()
     delays = []
     for _ in range(6):  # six hours of rounds, an hour apart
@@ -90,24 +92,24 @@ def test_escarcelle_down_for_hours_backs_off_then_delivers_everything_once(sim, 
         clock += datetime.timedelta(hours=1)
     assert delays[-1] > delays[0]  # exponential back-off
     assert SaleOutbox.objects.filter(attempts=6, status=SaleStatus.PENDING).count() == 8
-    sim.clear_faults()
-    assert sim.sales() == []
+    seeded_sim.clear_faults()
+    assert seeded_sim.sales() == []
     sales_sweep(now=clock)
     assert SaleOutbox.objects.filter(status=SaleStatus.SENT).count() == 8
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_the_sweeper_takes_up_sales_whose_task_was_lost(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
+def test_the_sweeper_takes_up_sales_whose_task_was_lost(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=3, lines=2)
     validate(scene)  # the delivery task never runs (the queue was emptied)
-    before = sim.stock()
+    before = seeded_sim.stock()
     report = sales_sweep()
     assert report.sent == 3
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_a_claimed_sale_is_left_alone_until_its_lease_expires(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=2)
+def test_a_claimed_sale_is_left_alone_until_its_lease_expires(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=2)
     validate(scene)
     now = timezone.now()
     SaleOutbox.objects.update(claimed_until=now + LEASE, claim_token="dead-worker")
@@ -115,18 +117,18 @@ def test_a_claimed_sale_is_left_alone_until_its_lease_expires(sim, shop):
     assert sales_sweep(now=now + LEASE + datetime.timedelta(seconds=1)).sent == 2
 
 
-def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
+def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=3, lines=2)
     validate(scene)
-    before = sim.stock()
+    before = seeded_sim.stock()
     busy = SaleOutbox.objects.order_by("id").first()
     # Another sender (say, a worker whose lease we wrongly took) holds the same key for 6 s:
     # far longer than our delivery takes, which starts only once the key is really held.
-    sim.set_faults(latency_ms=6000, paths=["/api/v1/sales"])
+    seeded_sim.set_faults(latency_ms=6000, paths=["/api/v1/sales"])
     answers = []
 
     def other_sender() -> None:
-        with sim.client(timeout=60.0) as client:
+        with seeded_sim.client(timeout=60.0) as client:
             headers = {"Idempotency-Key": busy.idempotency_key}
             answers.append(client.post("/sales", json=busy.payload, headers=headers))
 
@@ -134,14 +136,14 @@ def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(si
     thread.start()
     try:
         wait_until(
-            lambda: key_state(sim, busy.idempotency_key) == "in_flight",
+            lambda: key_state(seeded_sim, busy.idempotency_key) == "in_flight",
             "the other sender holds the key",
         )
         now = timezone.now()
         report = sales_deliver(distribution=scene.distribution, now=now)
     finally:
         thread.join()
-    sim.clear_faults()
+    seeded_sim.clear_faults()
     assert answers[0].status_code == 201
     assert "Idempotent-Replayed" not in answers[0].headers
     busy.refresh_from_db()
@@ -154,14 +156,14 @@ def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(si
     sales_deliver(distribution=scene.distribution, now=now + datetime.timedelta(seconds=10))
     busy.refresh_from_db()
     assert busy.status == SaleStatus.SENT
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_a_refused_key_holds_the_sales_until_a_new_key_is_saved(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
+def test_a_refused_key_holds_the_sales_until_a_new_key_is_saved(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=3, lines=2)
     validate(scene)
-    before = sim.stock()
-    sim.revoke_key()
+    before = seeded_sim.stock()
+    seeded_sim.revoke_key()
     clock = timezone.now()
     report = sales_deliver(distribution=scene.distribution, now=clock)
     assert (report.sent, report.retry_later) == (0, 3)
@@ -170,6 +172,6 @@ def test_a_refused_key_holds_the_sales_until_a_new_key_is_saved(sim, shop):
     assert sales_sweep(now=later).requests == 0  # no call with a key Escarcelle refuses
     assert SaleOutbox.objects.filter(status=SaleStatus.PENDING).count() == 3
 
-    connection_save(shop=shop, user=None, api_key=sim.rotate_key())
+    connection_save(shop=shop, user=None, api_key=seeded_sim.rotate_key())
     assert sales_sweep(now=later).sent == 3
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)

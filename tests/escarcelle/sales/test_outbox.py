@@ -9,18 +9,19 @@ from django.db import transaction
 
 from distributions.models import Order, OrderLine
 from escarcelle.sales.models import SaleOutbox, SaleStatus
-from tests.distributions.factories import make_distribution, make_order, make_product
 from tests.escarcelle.sales.helpers import (
     assert_exactly_once,
     closed_distribution,
     order_ref,
     validate,
 )
-from tests.factories import make_beneficiary
+from tests.factories import make_beneficiary, make_distribution, make_order, make_product, make_user
 
 
-def test_validating_writes_one_pending_sale_per_delivered_order_with_the_contract_body(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=3, lines=2)
+def test_validating_writes_one_pending_sale_per_delivered_order_with_the_contract_body(
+    seeded_sim, shop
+):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=3, lines=2)
     validate(scene)
     records = list(SaleOutbox.objects.order_by("order_id"))
     assert len(records) == 3
@@ -39,28 +40,30 @@ def test_validating_writes_one_pending_sale_per_delivered_order_with_the_contrac
     }
 
 
-def test_an_installation_prefix_keeps_keys_apart_from_another_installation(sim, shop, settings):
+def test_an_installation_prefix_keeps_keys_apart_from_another_installation(
+    seeded_sim, shop, settings
+):
     settings.ESCARCELLE_INSTANCE_PREFIX = "epiclic-staging"
-    scene = closed_distribution(shop=shop, account=sim, orders=1)
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=1)
     validate(scene)
     record = SaleOutbox.objects.get()
     assert record.idempotency_key == f"epiclic-staging-{shop.pk}-{record.order_id}-v1"
     assert record.payload["external_ref"] == f"epiclic-staging-{shop.pk}-{record.order_id}"
 
 
-def test_the_beneficiarys_escarcelle_id_goes_with_the_sale(sim, shop):
-    ben = sim.beneficiaries()[0]["id"]
-    scene = closed_distribution(shop=shop, account=sim, orders=1, beneficiary_ids=[ben])
+def test_the_beneficiarys_escarcelle_id_goes_with_the_sale(seeded_sim, shop):
+    ben = seeded_sim.beneficiaries()[0]["id"]
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=1, beneficiary_ids=[ben])
     validate(scene)
     assert SaleOutbox.objects.get().payload["beneficiary_id"] == ben
 
 
-def test_a_line_delivered_zero_is_left_out_and_stock_does_not_move_for_it(sim, shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=2, lines=3)
+def test_a_line_delivered_zero_is_left_out_and_stock_does_not_move_for_it(seeded_sim, shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=2, lines=3)
     missing = OrderLine.objects.filter(order__distribution=scene.distribution).first()
     missing.delivered_quantity = Decimal("0")
     missing.save()
-    before = sim.stock()
+    before = seeded_sim.stock()
     validate(scene)
     record = SaleOutbox.objects.get(order=missing.order)
     assert missing.product.escarcelle_id not in [x["product_id"] for x in record.payload["lines"]]
@@ -68,11 +71,11 @@ def test_a_line_delivered_zero_is_left_out_and_stock_does_not_move_for_it(sim, s
     from escarcelle.sales.services import sales_deliver
 
     sales_deliver(distribution=scene.distribution)
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
-def test_unbound_products_are_left_out_with_a_visible_note(sim, shop, manager_client):
-    scene = closed_distribution(shop=shop, account=sim, orders=1, lines=2)
+def test_unbound_products_are_left_out_with_a_visible_note(seeded_sim, shop, manager_client):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=1, lines=2)
     handmade = make_product(shop=shop, name="Confiture maison")
     order = Order.objects.get()
     OrderLine.objects.create(
@@ -102,9 +105,9 @@ def test_unbound_products_are_left_out_with_a_visible_note(sim, shop, manager_cl
 
 
 def test_a_validation_that_rolls_back_leaves_no_outbox_and_sends_nothing(
-    sim, shop, django_capture_on_commit_callbacks
+    seeded_sim, shop, django_capture_on_commit_callbacks
 ):
-    scene = closed_distribution(shop=shop, account=sim, orders=2)
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=2)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError), transaction.atomic():
             validate(scene)
@@ -112,19 +115,19 @@ def test_a_validation_that_rolls_back_leaves_no_outbox_and_sends_nothing(
             raise RuntimeError("something after the hook failed")
     assert callbacks == []
     assert SaleOutbox.objects.count() == 0
-    assert sim.sales() == []
+    assert seeded_sim.sales() == []
 
 
 def test_validation_delivers_the_sales_after_the_commit(
-    sim, shop, django_capture_on_commit_callbacks
+    seeded_sim, shop, django_capture_on_commit_callbacks
 ):
-    scene = closed_distribution(shop=shop, account=sim, orders=4, lines=3)
-    before = sim.stock()
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=4, lines=3)
+    before = seeded_sim.stock()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         validate(scene)
     assert len(callbacks) == 1
     assert SaleOutbox.objects.filter(status=SaleStatus.SENT).count() == 4
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
 def test_a_shop_not_connected_to_escarcelle_records_nothing(shop):
@@ -136,7 +139,6 @@ def test_a_shop_not_connected_to_escarcelle_records_nothing(shop):
         lines={product: 1},
     )
     from distributions.services import distribution_validate
-    from tests.factories import make_user
 
     distribution_validate(distribution=distribution, user=make_user())
     assert SaleOutbox.objects.count() == 0

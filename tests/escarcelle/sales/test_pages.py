@@ -12,16 +12,16 @@ def test_the_unsent_sales_page_is_guarded(check_tenancy, shop):
     check_tenancy(reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug}))
 
 
-def test_the_renvoyer_action_is_guarded(check_tenancy, sim, shop, other_shop):
-    scene = closed_distribution(shop=shop, account=sim, orders=1)
+def test_the_renvoyer_action_is_guarded(check_tenancy, seeded_sim, shop, other_shop):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=1)
     validate(scene)
     sale = SaleOutbox.objects.get()
     url = reverse("escarcelle:sales:retry", kwargs={"shop_slug": shop.slug, "pk": sale.pk})
     check_tenancy(url, method="post")
 
 
-def test_a_manager_cannot_resend_another_shops_sale(sim, shop, other_shop, manager_client):
-    scene = closed_distribution(shop=other_shop, account=sim, orders=1)
+def test_a_manager_cannot_resend_another_shops_sale(seeded_sim, shop, other_shop, manager_client):
+    scene = closed_distribution(shop=other_shop, account=seeded_sim, orders=1)
     validate(scene)
     sale = SaleOutbox.objects.get()
     SaleOutbox.objects.update(status=SaleStatus.FAILED)
@@ -32,11 +32,11 @@ def test_a_manager_cannot_resend_another_shops_sale(sim, shop, other_shop, manag
 
 
 def test_the_unsent_sales_page_lists_pending_and_failed_sales_across_distributions(
-    sim, shop, manager_client
+    seeded_sim, shop, manager_client
 ):
-    first = closed_distribution(shop=shop, account=sim, orders=2)
+    first = closed_distribution(shop=shop, account=seeded_sim, orders=2)
     validate(first)
-    second = closed_distribution(shop=shop, account=sim, orders=1, products=first.products)
+    second = closed_distribution(shop=shop, account=seeded_sim, orders=1, products=first.products)
     validate(second)
     failed = SaleOutbox.objects.filter(distribution=second.distribution).get()
     failed.status = SaleStatus.FAILED
@@ -50,8 +50,10 @@ def test_the_unsent_sales_page_lists_pending_and_failed_sales_across_distributio
     assert text.count(">Renvoyer</button>") == 1
 
 
-def test_the_synchro_escarcelle_page_shows_the_sales_section_with_a_link(sim, shop, manager_client):
-    scene = closed_distribution(shop=shop, account=sim, orders=2)
+def test_the_synchro_escarcelle_page_shows_the_sales_section_with_a_link(
+    seeded_sim, shop, manager_client
+):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=2)
     validate(scene)
     SaleOutbox.objects.filter(pk=SaleOutbox.objects.first().pk).update(status=SaleStatus.FAILED)
     response = manager_client.get(reverse("escarcelle:settings", kwargs={"shop_slug": shop.slug}))
@@ -61,7 +63,7 @@ def test_the_synchro_escarcelle_page_shows_the_sales_section_with_a_link(sim, sh
 
 
 def test_the_sales_section_runs_the_same_number_of_queries_for_any_number_of_sales(
-    sim, shop, other_shop
+    seeded_sim, shop, other_shop
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -70,7 +72,7 @@ def test_the_sales_section_runs_the_same_number_of_queries_for_any_number_of_sal
 
     counts = []
     for target, orders in ((shop, 2), (other_shop, 9)):
-        scene = closed_distribution(shop=target, account=sim, orders=orders)
+        scene = closed_distribution(shop=target, account=seeded_sim, orders=orders)
         validate(scene)
         SaleOutbox.objects.filter(distribution=scene.distribution, order_id__gt=0).update(
             status=SaleStatus.FAILED, error_code="product_archived", note="x"

@@ -33,10 +33,12 @@ def _no_queue(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(sim, shop, monkeypatch):
-    scene = closed_distribution(shop=shop, account=sim, orders=24, lines=2)
+def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(
+    seeded_sim, shop, monkeypatch
+):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=24, lines=2)
     validate(scene)
-    before = sim.stock()
+    before = seeded_sim.stock()
     # No worker sends its first batch before both hold a claim: they really overlap.
     claimers: set[int] = set()
     both_claimed = threading.Condition()
@@ -78,7 +80,7 @@ def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(sim, sh
     # Each sale was sent by exactly one worker: a row sent by both would count twice.
     assert sum(r.sent for r in reports) == 24
     assert SaleOutbox.objects.filter(status=SaleStatus.SENT).count() == 24
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
 WORKER = textwrap.dedent(
@@ -115,32 +117,34 @@ WORKER = textwrap.dedent(
 )
 
 
-def _start_worker(sim, scene, mode: str, marker) -> subprocess.Popen:
-    args = [connection.settings_dict["NAME"], str(scene.distribution.pk), sim.base_url]
+def _start_worker(seeded_sim, scene, mode: str, marker) -> subprocess.Popen:
+    args = [connection.settings_dict["NAME"], str(scene.distribution.pk), seeded_sim.base_url]
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, *args, mode, str(marker)], cwd=settings.BASE_DIR
     )
 
 
-def _lease_expires_then_the_sweeper_sends_everything_once(sim, scene, before) -> None:
+def _lease_expires_then_the_sweeper_sends_everything_once(seeded_sim, scene, before) -> None:
     claimed = SaleOutbox.objects.filter(status=SaleStatus.PENDING, claimed_until__isnull=False)
     assert claimed.count() == 10  # a dead worker's claim: nobody else takes them yet
     assert sales_sweep().sent == 0
     # The lease expires; the sweeper (the restarted worker) sends them, with the same keys.
     later = timezone.now() + LEASE + datetime.timedelta(seconds=1)
     assert sales_sweep(now=later).sent == 10
-    assert_exactly_once(sim, scene.distribution, before)
+    assert_exactly_once(seeded_sim, scene.distribution, before)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_worker_killed_mid_batch_leaves_nothing_lost_and_nothing_doubled(sim, shop, tmp_path):
-    scene = closed_distribution(shop=shop, account=sim, orders=10, lines=2)
+def test_a_worker_killed_mid_batch_leaves_nothing_lost_and_nothing_doubled(
+    seeded_sim, shop, tmp_path
+):
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=10, lines=2)
     validate(scene)
-    before = sim.stock()
+    before = seeded_sim.stock()
     # Escarcelle takes 4 s to answer: the worker is killed while its request is in flight.
-    sim.set_faults(latency_ms=4000, paths=["/api/v1/sales/batch"])
+    seeded_sim.set_faults(latency_ms=4000, paths=["/api/v1/sales/batch"])
     marker = tmp_path / "on-the-wire"
-    worker = _start_worker(sim, scene, "in_flight", marker)
+    worker = _start_worker(seeded_sim, scene, "in_flight", marker)
     try:
         wait_until(
             lambda: marker.exists() or worker.poll() is not None,
@@ -152,18 +156,18 @@ def test_a_worker_killed_mid_batch_leaves_nothing_lost_and_nothing_doubled(sim, 
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
     assert worker.returncode == -signal.SIGKILL
-    sim.clear_faults()
-    _lease_expires_then_the_sweeper_sends_everything_once(sim, scene, before)
+    seeded_sim.clear_faults()
+    _lease_expires_then_the_sweeper_sends_everything_once(seeded_sim, scene, before)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_killed_after_escarcelle_committed_gets_replays_not_second_sales(
-    sim, shop, tmp_path
+    seeded_sim, shop, tmp_path
 ):
-    scene = closed_distribution(shop=shop, account=sim, orders=10, lines=2)
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=10, lines=2)
     validate(scene)
-    before = sim.stock()
-    worker = _start_worker(sim, scene, "after_answer", tmp_path / "unused")
+    before = seeded_sim.stock()
+    worker = _start_worker(seeded_sim, scene, "after_answer", tmp_path / "unused")
     assert worker.wait(timeout=120) == -signal.SIGKILL
-    assert len(sim.sales()) == 10  # Escarcelle recorded them; Epiclic never learnt it
-    _lease_expires_then_the_sweeper_sends_everything_once(sim, scene, before)
+    assert len(seeded_sim.sales()) == 10  # Escarcelle recorded them; Epiclic never learnt it
+    _lease_expires_then_the_sweeper_sends_everything_once(seeded_sim, scene, before)

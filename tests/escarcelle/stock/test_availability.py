@@ -16,12 +16,18 @@ from distributions.availability import available_quantities
 from distributions.models import OrderStatus
 from escarcelle.client import EscarcelleClient
 from escarcelle.sales.models import SaleOutbox
-from escarcelle.stock.availability import escarcelle_available
+from escarcelle.stock.availability import escarcelle_figures
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
-from tests.distributions.factories import make_distribution, make_order, make_product
-from tests.escarcelle.stock.conftest import bind_products, connect
-from tests.factories import make_membership, make_shop
+from tests.factories import (
+    bind_products,
+    connect,
+    make_distribution,
+    make_membership,
+    make_order,
+    make_product,
+    make_shop,
+)
 
 D = Decimal
 _keys = itertools.count(1)
@@ -51,8 +57,8 @@ def available(shop, product) -> Decimal:
     return available_quantities(shop=shop, product_ids=[product.pk])[product.pk]
 
 
-def test_an_online_order_reduces_available_at_once(connected, sim):
-    shop, products = connected
+def test_an_online_order_reduces_available_at_once(connected_shop, sim):
+    shop, products = connected_shop
     stock_sync_shop(shop=shop)
     product = products[0]
     quantity = sim.stock()[product.escarcelle_id]
@@ -60,8 +66,8 @@ def test_an_online_order_reduces_available_at_once(connected, sim):
     assert available(shop, product) == quantity - 2
 
 
-def test_a_line_stops_being_subtracted_once_acknowledged_within_the_reading(connected, sim):
-    shop, products = connected
+def test_a_line_stops_being_subtracted_once_acknowledged_within_the_reading(connected_shop, sim):
+    shop, products = connected_shop
     stock_sync_shop(shop=shop)
     product = products[0]
     start = sim.stock()[product.escarcelle_id]
@@ -77,8 +83,8 @@ def test_a_line_stops_being_subtracted_once_acknowledged_within_the_reading(conn
     assert available(shop, product) == start - 6  # acknowledged later than the reading
 
 
-def test_pending_or_failed_sales_and_cancelled_orders(connected, sim):
-    shop, products = connected
+def test_pending_or_failed_sales_and_cancelled_orders(connected_shop, sim):
+    shop, products = connected_shop
     stock_sync_shop(shop=shop)
     product = products[1]
     start = sim.stock()[product.escarcelle_id]
@@ -91,31 +97,30 @@ def test_pending_or_failed_sales_and_cancelled_orders(connected, sim):
     assert available(shop, product) == start - D("3.5")
 
 
-def test_a_product_never_read_has_nothing_available(connected):
-    shop, products = connected
+def test_a_product_never_read_has_nothing_available(connected_shop):
+    shop, products = connected_shop
     assert available(shop, products[0]) == 0
     order(shop, products[0], 1)
     assert available(shop, products[0]) == -1  # screens show max(0, …)
 
 
-def test_negative_escarcelle_stock_gives_a_negative_raw_figure(connected, sim):
-    shop, products = connected
+def test_negative_escarcelle_stock_gives_a_negative_raw_figure(connected_shop, sim):
+    shop, products = connected_shop
     sim.adjust(products[0].escarcelle_id, "-2")
     stock_sync_shop(shop=shop)
     assert available(shop, products[0]) == D("-2")
 
 
-def test_the_figure_of_another_shop_is_never_used(connected, sim):
-    shop, products = connected
+def test_the_figure_of_another_shop_is_never_used(connected_shop, sim):
+    shop, products = connected_shop
     stock_sync_shop(shop=shop)
     other = make_shop()
-    assert escarcelle_available(shop=other, product_ids=[products[0].pk]) == {
-        products[0].pk: D("0")
-    }
+    (figure,) = escarcelle_figures(shop=other, stocks={products[0].pk: D("5")}).values()
+    assert figure.quantity is None and figure.available == D("0")
 
 
-def test_the_query_count_does_not_grow_with_products(connected, sim):
-    shop, products = connected
+def test_the_query_count_does_not_grow_with_products(connected_shop, sim):
+    shop, products = connected_shop
     stock_sync_shop(shop=shop)
     for product in products:
         order(shop, product, 1)
@@ -164,8 +169,8 @@ def test_available_never_exceeds_what_is_really_free(steps, make_escarcelle_acco
     settings.ESCARCELLE_BASE_URL = sim.base_url
     sim.seed(products=2, beneficiaries=0)
     shop = make_shop()
-    connect(shop=shop, escarcelle=sim)
-    products = bind_products(shop=shop, escarcelle=sim)
+    connect(shop=shop, account=sim)
+    products = bind_products(shop=shop, account=sim)
     distribution = make_distribution(shop=shop)
     stock_sync_shop(shop=shop)
     unposted: list = []  # orders Escarcelle has not recorded yet
@@ -215,9 +220,9 @@ def test_available_never_exceeds_what_is_really_free(steps, make_escarcelle_acco
                     assert figures[product.pk] == free
 
 
-def test_a_delivered_order_without_a_sale_record_is_not_subtracted_forever(connected, sim):
+def test_a_delivered_order_without_a_sale_record_is_not_subtracted_forever(connected_shop, sim):
     # Validated before the shop was connected: it will never reach Escarcelle.
-    shop, products = connected
+    shop, products = connected_shop
     stock_sync_shop(shop=shop)
     product = products[0]
     start = sim.stock()[product.escarcelle_id]

@@ -13,8 +13,8 @@ from escarcelle.stock.services import stock_sync_shop
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_started_for_the_same_shop_do_not_both_sync(connected, monkeypatch):
-    shop, _products = connected
+def test_two_workers_started_for_the_same_shop_do_not_both_sync(connected_shop, monkeypatch):
+    shop, _products = connected_shop
     # The worker that wins the lease holds it until the other one has tried: no timing.
     other_tried = threading.Event()
     real_read = services._read
@@ -50,8 +50,8 @@ def test_two_workers_started_for_the_same_shop_do_not_both_sync(connected, monke
     assert state.claimed_until is None and state.last_result == "ok"
 
 
-def test_a_lease_left_by_a_dead_worker_expires(connected, clock):
-    shop, _products = connected
+def test_a_lease_left_by_a_dead_worker_expires(connected_shop, clock):
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop, now=clock.now)
     StockSyncState.objects.filter(shop=shop).update(
         claimed_until=clock.advance(minutes=5), claimed_by="mort"

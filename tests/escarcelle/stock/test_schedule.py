@@ -11,9 +11,8 @@ from escarcelle.models import Connection
 from escarcelle.stock import schedule
 from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState
 from escarcelle.stock.tasks import stock_sync_tick_run
-from tests.distributions.factories import make_product
 from tests.emails import sent_emails
-from tests.factories import make_shop
+from tests.factories import make_product, make_shop
 
 MINUTE = datetime.timedelta(minutes=1)
 
@@ -24,8 +23,8 @@ def runs(shop) -> list[str]:
     )
 
 
-def test_a_new_shop_is_synced_at_the_first_tick_then_at_its_hourly_slot(connected, sim, clock):
-    shop, products = connected
+def test_a_new_shop_is_synced_at_the_first_tick_then_at_its_hourly_slot(connected_shop, sim, clock):
+    shop, products = connected_shop
     assert stock_sync_tick_run(now=clock.now) == [shop.pk]
     assert runs(shop) == ["ok"]
     slot = StockSyncState.objects.get(shop=shop).next_run_at
@@ -50,8 +49,8 @@ def test_shops_are_spread_over_the_hour():
     assert len(offsets) > 40
 
 
-def test_shops_without_connection_or_imported_products_are_not_synced(connected, clock):
-    shop, _products = connected
+def test_shops_without_connection_or_imported_products_are_not_synced(connected_shop, clock):
+    shop, _products = connected_shop
     alone = make_shop()
     make_product(shop=alone, stock="3")
     no_products = make_shop()
@@ -62,8 +61,8 @@ def test_shops_without_connection_or_imported_products_are_not_synced(connected,
     assert not StockSyncRun.objects.exclude(shop=shop).exists()
 
 
-def test_failures_back_off_send_one_email_and_one_on_recovery(connected, sim, clock):
-    shop, products = connected
+def test_failures_back_off_send_one_email_and_one_on_recovery(connected_shop, sim, clock):
+    shop, products = connected_shop
     stock_sync_tick_run(now=clock.now)
     good = dict(StockLevel.objects.values_list("product_id", "quantity"))
     sim.sell_in_shop(products[0].escarcelle_id, "1")
@@ -104,8 +103,8 @@ def test_backoff_never_goes_past_the_next_hourly_slot():
         assert now < retry <= schedule.next_slot(7, now)
 
 
-def test_a_revoked_key_stops_the_schedule_until_a_new_key_is_saved(connected, sim, clock):
-    shop, _products = connected
+def test_a_revoked_key_stops_the_schedule_until_a_new_key_is_saved(connected_shop, sim, clock):
+    shop, _products = connected_shop
     stock_sync_tick_run(now=clock.now)
     sim.revoke_key()
     slot = StockSyncState.objects.get(shop=shop).next_run_at
@@ -136,9 +135,9 @@ def test_the_tick_runs_every_minute_and_pruning_once_a_day():
 
 
 def test_a_new_key_saved_on_the_synchro_escarcelle_page_restarts_the_schedule(
-    connected, sim, clock, manager_client
+    connected_shop, sim, clock, manager_client
 ):
-    shop, products = connected
+    shop, products = connected_shop
     stock_sync_tick_run(now=clock.now)
     sim.revoke_key()
     slot = StockSyncState.objects.get(shop=shop).next_run_at

@@ -18,8 +18,15 @@ from escarcelle.models import Connection
 from escarcelle.stock.models import StockSyncRun, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
 from escarcelle.stock.tasks import stock_sync_tick_run
-from tests.distributions.factories import make_distribution, make_order, make_product
-from tests.factories import make_membership, make_shop
+from tests.factories import (
+    bind_products,
+    connect,
+    make_distribution,
+    make_membership,
+    make_order,
+    make_product,
+    make_shop,
+)
 
 
 def url(shop, name="escarcelle:stocks") -> str:
@@ -45,9 +52,9 @@ def test_it_guards_the_pages(check_tenancy, shop):
 
 
 def test_in_shop_sales_show_up_on_the_page_after_the_next_sync(
-    connected, sim, manager_client, clock
+    connected_shop, sim, manager_client, clock
 ):
-    shop, products = connected
+    shop, products = connected_shop
     stock_sync_tick_run(now=clock.now)
     product = products[0]
     before = sim.stock()[product.escarcelle_id]
@@ -61,9 +68,9 @@ def test_in_shop_sales_show_up_on_the_page_after_the_next_sync(
 
 
 def test_rows_show_quantity_reserved_and_available_with_low_stock_highlighted(
-    connected, sim, manager_client
+    connected_shop, sim, manager_client
 ):
-    shop, products = connected
+    shop, products = connected_shop
     product = products[0]
     sim.adjust(product.escarcelle_id, "5")
     stock_sync_shop(shop=shop)
@@ -86,8 +93,10 @@ def test_rows_show_quantity_reserved_and_available_with_low_stock_highlighted(
     assert "Produit de l autre épicerie" not in html
 
 
-def test_negative_escarcelle_stock_is_shown_as_zero_with_a_flag(connected, sim, manager_client):
-    shop, products = connected
+def test_negative_escarcelle_stock_is_shown_as_zero_with_a_flag(
+    connected_shop, sim, manager_client
+):
+    shop, products = connected_shop
     sim.adjust(products[0].escarcelle_id, "-2")
     stock_sync_shop(shop=shop)
     row = row_of(manager_client.get(url(shop)).content.decode(), products[0].name)
@@ -95,8 +104,8 @@ def test_negative_escarcelle_stock_is_shown_as_zero_with_a_flag(connected, sim, 
     assert cells(row)[4] == "0"
 
 
-def test_filters_by_source_low_stock_and_search(connected, sim, manager_client):
-    shop, products = connected
+def test_filters_by_source_low_stock_and_search(connected_shop, sim, manager_client):
+    shop, products = connected_shop
     for product in products:
         sim.adjust(product.escarcelle_id, "50")
     sim.adjust(products[1].escarcelle_id, "2")
@@ -118,11 +127,9 @@ def test_filters_by_source_low_stock_and_search(connected, sim, manager_client):
 
 
 def test_the_query_count_does_not_grow_with_products(shop, sim, manager_client):
-    from tests.escarcelle.stock.conftest import bind_products, connect
-
-    connect(shop=shop, escarcelle=sim)
+    connect(shop=shop, account=sim)
     sim.seed(products=3, beneficiaries=0)
-    bind_products(shop=shop, escarcelle=sim)
+    bind_products(shop=shop, account=sim)
     make_product(shop=shop, stock="2")
     stock_sync_shop(shop=shop)
 
@@ -137,7 +144,7 @@ def test_the_query_count_does_not_grow_with_products(shop, sim, manager_client):
 
     known = set(Product.objects.values_list("escarcelle_id", flat=True))
     bind_products(
-        shop=shop, escarcelle=sim, only=[p["id"] for p in sim.products() if p["id"] not in known]
+        shop=shop, account=sim, only=[p["id"] for p in sim.products() if p["id"] not in known]
     )
     for _ in range(10):
         make_product(shop=shop, stock="2")
@@ -151,15 +158,17 @@ def test_the_query_count_does_not_grow_with_products(shop, sim, manager_client):
     assert [count({}), count({"low": "on"})] == few
 
 
-def test_the_banner_warns_when_the_last_success_is_older_than_two_hours(connected, manager_client):
-    shop, _products = connected
+def test_the_banner_warns_when_the_last_success_is_older_than_two_hours(
+    connected_shop, manager_client
+):
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop, now=timezone.now() - datetime.timedelta(hours=3))
     html = manager_client.get(url(shop)).content.decode()
     assert "depuis plus de deux heures" in html and "banner warn" in html
 
 
-def test_the_banner_gives_the_reason_of_a_failure(connected, sim, manager_client):
-    shop, _products = connected
+def test_the_banner_gives_the_reason_of_a_failure(connected_shop, sim, manager_client):
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop)
     sim.set_faults(outage_s=600)
     stock_sync_shop(shop=shop)
@@ -179,17 +188,17 @@ def test_a_shop_without_connection_is_told_where_to_connect(shop, manager_client
     assert cells(row_of(html, "Riz"))[2:5] == ["4", "0", "4"]
 
 
-def test_synchroniser_maintenant_queues_a_sync_and_shows_its_result(connected, manager_client):
-    shop, _products = connected
+def test_synchroniser_maintenant_queues_a_sync_and_shows_its_result(connected_shop, manager_client):
+    shop, _products = connected_shop
     response = manager_client.post(url(shop, "escarcelle:stocks_sync"))
     assert response.status_code == 302
     assert StockSyncRun.objects.filter(shop=shop, result="ok").count() == 1
 
 
 def test_synchroniser_maintenant_reloads_the_figures_when_the_sync_ended_before_the_answer(
-    connected, sim, manager_client
+    connected_shop, sim, manager_client
 ):
-    shop, products = connected
+    shop, products = connected_shop
     stock_sync_shop(shop=shop)
     product = products[0]
     page = manager_client.get(url(shop), {"q": product.name}).content.decode()
@@ -214,9 +223,9 @@ def test_synchroniser_maintenant_reloads_the_figures_when_the_sync_ended_before_
 
 
 def test_synchroniser_maintenant_shows_the_progress_while_the_sync_waits_for_a_worker(
-    connected, manager_client, monkeypatch
+    connected_shop, manager_client, monkeypatch
 ):
-    shop, _products = connected
+    shop, _products = connected_shop
     monkeypatch.setattr("escarcelle.stock.views.stock_sync_task", lambda shop_id: None)
     partial = manager_client.post(url(shop, "escarcelle:stocks_sync"), HTTP_HX_REQUEST="true")
     assert "HX-Trigger" not in partial.headers
@@ -226,9 +235,9 @@ def test_synchroniser_maintenant_shows_the_progress_while_the_sync_waits_for_a_w
 
 
 def test_the_progress_block_polls_while_a_sync_runs_then_reloads_the_page(
-    connected, manager_client
+    connected_shop, manager_client
 ):
-    shop, _products = connected
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop)
     StockSyncState.objects.filter(shop=shop).update(
         claimed_until=timezone.now() + datetime.timedelta(minutes=5)
@@ -247,15 +256,15 @@ def test_the_progress_block_polls_while_a_sync_runs_then_reloads_the_page(
     assert done.headers.get("HX-Refresh") == "true"
 
 
-def test_the_sync_history_shows_on_the_synchro_escarcelle_page(connected, manager_client):
-    shop, _products = connected
+def test_the_sync_history_shows_on_the_synchro_escarcelle_page(connected_shop, manager_client):
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop)
     html = manager_client.get(url(shop, "escarcelle:settings")).content.decode()
     assert "Synchronisation des stocks" in html and "réussie" in html
 
 
-def test_a_refused_key_is_shown_as_suspending_the_schedule(connected, sim, manager_client):
-    shop, _products = connected
+def test_a_refused_key_is_shown_as_suspending_the_schedule(connected_shop, sim, manager_client):
+    shop, _products = connected_shop
     Connection.objects.filter(shop=shop).update(key_rejected_at=timezone.now())
     assert "suspendues" in manager_client.get(url(shop)).content.decode()
 
@@ -267,8 +276,8 @@ def _other_shop_data(db):
     yield
 
 
-def test_a_manager_request_during_a_running_sync_follows_that_sync(connected, manager_client):
-    shop, _products = connected
+def test_a_manager_request_during_a_running_sync_follows_that_sync(connected_shop, manager_client):
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop)
     StockSyncState.objects.filter(shop=shop).update(
         claimed_until=timezone.now() + datetime.timedelta(minutes=5), claimed_by="autre"

@@ -12,7 +12,7 @@ from catalog.models import Product
 from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
 from escarcelle.stock.tasks import stock_sync_tick_run
-from tests.distributions.factories import make_catalogue, make_distribution, make_product
+from tests.factories import bind_products, connect, make_catalogue, make_distribution, make_product
 
 D = Decimal
 
@@ -23,8 +23,8 @@ def levels(shop) -> dict[str, Decimal]:
     )
 
 
-def test_the_first_sync_reads_everything_and_stores_the_sequence(connected, sim):
-    shop, products = connected
+def test_the_first_sync_reads_everything_and_stores_the_sequence(connected_shop, sim):
+    shop, products = connected_shop
     run = stock_sync_shop(shop=shop)
     assert run.result == "ok" and run.kind == "full"
     assert run.products_changed == 5
@@ -33,8 +33,8 @@ def test_the_first_sync_reads_everything_and_stores_the_sequence(connected, sim)
     assert state.sequence == sim.sequence() and state.full_read_at is not None
 
 
-def test_the_next_sync_reads_only_the_changes(connected, sim, clock):
-    shop, products = connected
+def test_the_next_sync_reads_only_the_changes(connected_shop, sim, clock):
+    shop, products = connected_shop
     stock_sync_shop(shop=shop, now=clock.now)
     sold = products[0].escarcelle_id
     sim.sell_in_shop(sold, "2")
@@ -46,16 +46,16 @@ def test_the_next_sync_reads_only_the_changes(connected, sim, clock):
     assert StockSyncState.objects.get(shop=shop).sequence == sim.sequence()
 
 
-def test_a_full_read_runs_again_once_a_day(connected, sim, clock):
-    shop, _products = connected
+def test_a_full_read_runs_again_once_a_day(connected_shop, sim, clock):
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop, now=clock.now)
     assert stock_sync_shop(shop=shop, now=clock.advance(hours=23)).kind == "incremental"
     assert stock_sync_shop(shop=shop, now=clock.advance(hours=2)).kind == "full"
     assert stock_sync_shop(shop=shop, now=clock.advance(hours=1)).kind == "incremental"
 
 
-def test_a_negative_quantity_is_stored_as_read(connected, sim):
-    shop, products = connected
+def test_a_negative_quantity_is_stored_as_read(connected_shop, sim):
+    shop, products = connected_shop
     sim.adjust(products[0].escarcelle_id, "0")
     sim.sell_in_shop(products[0].escarcelle_id, "3")
     stock_sync_shop(shop=shop)
@@ -63,12 +63,10 @@ def test_a_negative_quantity_is_stored_as_read(connected, sim):
 
 
 def test_changes_for_products_never_imported_are_ignored_and_counted(shop, sim):
-    from tests.escarcelle.stock.conftest import bind_products, connect
-
     sim.seed(products=4, beneficiaries=0)
-    connect(shop=shop, escarcelle=sim)
+    connect(shop=shop, account=sim)
     ids = [p["id"] for p in sim.products()]
-    bind_products(shop=shop, escarcelle=sim, only=ids[:2])
+    bind_products(shop=shop, account=sim, only=ids[:2])
     hand = make_product(shop=shop, stock="4")
     assert stock_sync_shop(shop=shop).unknown_ignored == 2
     sim.sell_in_shop(ids[3], "1")
@@ -80,8 +78,10 @@ def test_changes_for_products_never_imported_are_ignored_and_counted(shop, sim):
     assert hand.stock == D("4") and not StockLevel.objects.filter(product=hand).exists()
 
 
-def test_a_product_archived_in_escarcelle_stops_being_orderable_at_the_next_sync(connected, sim):
-    shop, products = connected
+def test_a_product_archived_in_escarcelle_stops_being_orderable_at_the_next_sync(
+    connected_shop, sim
+):
+    shop, products = connected_shop
     never_imported = make_product(shop=shop, name="Confiture maison", stock="3")
     stock_sync_shop(shop=shop)
     sim.archive_product(products[2].escarcelle_id)
@@ -92,10 +92,10 @@ def test_a_product_archived_in_escarcelle_stops_being_orderable_at_the_next_sync
     assert active[products[0].pk] is True and active[never_imported.pk] is True
 
 
-def test_history_is_pruned_after_thirty_days(connected, clock):
+def test_history_is_pruned_after_thirty_days(connected_shop, clock):
     from escarcelle.stock.services import stock_sync_history_prune
 
-    shop, _products = connected
+    shop, _products = connected_shop
     stock_sync_shop(shop=shop, now=clock.now - datetime.timedelta(days=31))
     stock_sync_shop(shop=shop, now=clock.now)
     assert stock_sync_history_prune(now=clock.now) == 1
@@ -103,9 +103,9 @@ def test_history_is_pruned_after_thirty_days(connected, clock):
 
 
 def test_the_ordering_page_drops_a_product_archived_in_escarcelle_after_the_next_sync(
-    connected, sim, clock, beneficiary_client
+    connected_shop, sim, clock, beneficiary_client
 ):
-    shop, products = connected
+    shop, products = connected_shop
     for product in products:
         sim.adjust(product.escarcelle_id, "10")
     hand = make_product(shop=shop, name="Confiture maison", stock="3")
