@@ -1,22 +1,23 @@
 """The one place where a request is tied to a shop and a role.
 
 Every shop page is under ``/<shop_slug>/``. A view decorated with ``shop_view`` gets
-``request.shop`` and ``request.membership``; objects of the shop are then loaded with
-``access_*`` helpers that filter on that shop. A shop the user does not belong to answers
-404 (we do not reveal that it exists); the wrong role answers 403.
+``request.shop`` and ``request.membership`` and runs in the shop's time zone; objects of the
+shop are then loaded with ``access_*`` helpers that filter on that shop. A shop the user does
+not belong to answers 404 (we do not reveal that it exists); the wrong role answers 403.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
 from shops.models import Membership, Role, Shop
@@ -65,10 +66,12 @@ def shop_view(role: str | None = Role.MANAGER) -> Callable:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = access_shop(request, shop_slug, role=role)
-            shop_request: ShopRequest = request  # type: ignore[assignment]
+            shop_request = cast(ShopRequest, request)
             shop_request.shop = membership.shop
             shop_request.membership = membership
-            return view(shop_request, *args, **kwargs)
+            # The page, and any date it shows or a form reads, is in the shop's time zone.
+            with timezone.override(membership.shop.tzinfo):
+                return view(shop_request, *args, **kwargs)
 
         return wrapper
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
+import functools
+import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
@@ -20,6 +23,20 @@ def validate_shop_slug(value: str) -> None:
         raise ValidationError(_("Cet identifiant est réservé, choisissez-en un autre."))
 
 
+@functools.cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def validate_timezone(value: str) -> None:
+    if value not in _known_timezones():
+        raise ValidationError(
+            _("« %(value)s » n'est pas un fuseau horaire connu (ex. : Europe/Paris)."),
+            code="invalid_timezone",
+            params={"value": value},
+        )
+
+
 class Shop(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(
@@ -27,7 +44,14 @@ class Shop(models.Model):
     )
     address = models.TextField(_("adresse"), blank=True)
     contact_email = models.EmailField(_("e-mail de contact"), blank=True)
-    timezone = models.CharField(_("fuseau horaire"), max_length=64, default="Europe/Paris")
+    # Every date and time shown on the shop's pages is in this zone (shops.access.shop_view).
+    timezone = models.CharField(
+        _("fuseau horaire"),
+        max_length=64,
+        default="Europe/Paris",
+        validators=[validate_timezone],
+        help_text=_("Nom IANA, par exemple Europe/Paris, America/Cayenne ou Indian/Reunion."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,6 +61,10 @@ class Shop(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
 
 
 class Role(models.TextChoices):
@@ -111,6 +139,6 @@ class BeneficiaryProfile(models.Model):
     def __str__(self) -> str:
         return str(self.membership.user)
 
-    def access_expired(self, today: object | None = None) -> bool:
+    def access_expired(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.access_valid_until is not None and self.access_valid_until < today
