@@ -51,6 +51,7 @@ def pick_products(escarcelle) -> tuple[dict, dict]:
     return ordered, other
 
 
+@pytest.mark.slow
 def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escarcelle_sale(
     page, browser, live_server, settings, escarcelle
 ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import threading
 
+import pytest
 from django.utils import timezone
 
 from escarcelle.connection import connection_save
@@ -117,6 +118,7 @@ def test_a_claimed_sale_is_left_alone_until_its_lease_expires(seeded_sim, shop):
     assert sales_sweep(now=now + LEASE + datetime.timedelta(seconds=1)).sent == 2
 
 
+@pytest.mark.slow
 def test_a_key_still_in_flight_elsewhere_is_retried_soon_and_ends_as_one_sale(seeded_sim, shop):
     scene = closed_distribution(shop=shop, account=seeded_sim, orders=3, lines=2)
     validate(scene)

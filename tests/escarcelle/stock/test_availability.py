@@ -150,6 +150,7 @@ STEPS = st.lists(
 )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @hsettings(
     max_examples=30,
