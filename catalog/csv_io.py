@@ -1,8 +1,9 @@
-"""CSV export of the products, and the parsing and diffing of a CSV import.
+"""CSV export of the products, and the reading and diffing of a CSV import.
 
-Nothing here writes to the database: ``build_import_rows`` turns a file into the rows of a
-preview (new / changed / unchanged / error); ``catalog.services.product_csv_import_apply``
-applies a stored preview.
+Nothing here writes to the database: ``plan_rows`` turns a file into the typed rows of a
+preview (``imports.rows.Row``: new / changed / unchanged / error), one at a time, so that a
+hundred thousand lines never sit in memory twice; ``catalog.services`` stores and applies
+them through the import pipeline (``imports``).
 """
 
 from __future__ import annotations
@@ -11,16 +12,19 @@ import csv
 import io
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from catalog import rules
 from catalog.models import Product, StockSource, Unit
-from catalog.validators import match_unit, match_vat_rate, parse_decimal, validate_ean
+from epiclic.numbers import parse_decimal
+from imports.rows import Change, Row, RowStatus, Value
+from shops.models import Shop
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
@@ -69,14 +73,6 @@ ALIASES = {
 }
 TRUE_WORDS = {"oui", "o", "1", "vrai", "true", "yes", "x"}
 FALSE_WORDS = {"non", "n", "0", "faux", "false", "no"}
-DECIMAL_PLACES = {"price": 2, "unit_quantity": 3, "stock": 3}
-MAX_LENGTHS = {"ref": 64, "name": 255, "category": 100}
-
-
-def _vat_text(value: Decimal) -> str:
-    # "5.5", not the stored "5.50"; 0 is a real rate, hence no "or".
-    rate = match_vat_rate(value)
-    return str(value if rate is None else rate)
 
 
 # --- Export ------------------------------------------------------------------------------
@@ -92,7 +88,9 @@ def _cell(product: Product, field_name: str) -> str:
     if field_name == "active":
         return "oui" if value else "non"
     if field_name == "vat_rate":
-        return _vat_text(value).replace(".", ",")
+        # "5,5", not the stored "5.50"; 0 is a real rate, hence no "or".
+        rate = rules.match_vat_rate(value)
+        return str(value if rate is None else rate).replace(".", ",")
     if field_name == "unit":
         if value not in Unit.values:
             return value
@@ -103,19 +101,6 @@ def _cell(product: Product, field_name: str) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f").replace(".", ",")
     return value or ""
-
-
-def display_value(field_name: str, text: str) -> str:
-    """A plan value (``2.50``, ``piece``, ``500.000``) as the preview shows it (``2,50``…)."""
-    if not text:
-        return text
-    if field_name == "unit" and text in Unit.values:
-        return str(Unit(text).label)
-    if field_name in DECIMAL_PLACES or field_name == "vat_rate":
-        number = Decimal(text)
-        shown = f"{number:.2f}" if field_name == "price" else format(number.normalize(), "f")
-        return shown.replace(".", ",")
-    return text
 
 
 def export_rows(products: Iterable[Product]) -> Iterator[str]:
@@ -144,8 +129,24 @@ class ParsedFile:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
-    # (line number in the file, {csv column: raw text})
-    records: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    text: str = ""
+    delimiter: str = ";"
+
+    def records(self) -> Iterator[tuple[int, dict[str, str]]]:
+        """(line number in the file, {csv column: stripped cell}) of each product line."""
+        if self.errors:
+            return
+        reader = csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
+        known = [(n, c) for n, c in enumerate(self.columns) if c in COLUMNS]
+        header_seen = False
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            if not header_seen:
+                header_seen = True
+                continue
+            width = len(row)
+            yield reader.line_num, {c: row[n].strip() for n, c in known if n < width}
 
 
 def normalise_header(name: str) -> str:
@@ -176,6 +177,7 @@ def _delimiter(header_line: str) -> str:
 
 
 def read_csv(data: bytes) -> ParsedFile:
+    """Decode the file and check its header; ``records()`` then reads the lines one by one."""
     parsed = ParsedFile()
     if not data.strip():
         parsed.errors.append(_("Le fichier est vide."))
@@ -190,17 +192,20 @@ def read_csv(data: bytes) -> ParsedFile:
         )
         return parsed
     first = next((line for line in text.splitlines() if line.strip()), "")
+    parsed.text, parsed.delimiter = text, _delimiter(first)
     try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first))
-        raw_rows = [(reader.line_num, row) for row in reader]
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=parsed.delimiter)
+        lines = (row for row in reader if any(cell.strip() for cell in row))
+        header = next(lines, None)
+        has_products = next(lines, None) is not None
+        for _row in lines:  # the whole file must be readable CSV
+            pass
     except csv.Error as exc:
         parsed.errors.append(_("Ce fichier n'est pas un CSV lisible (%(err)s).") % {"err": exc})
         return parsed
-    raw_rows = [(n, row) for n, row in raw_rows if any(cell.strip() for cell in row)]
-    if not raw_rows:
+    if header is None:
         parsed.errors.append(_("Le fichier est vide."))
         return parsed
-    header = raw_rows[0][1]
     columns = [normalise_header(h) for h in header]
     parsed.columns = columns
     missing = [c for c in REQUIRED if c not in columns]
@@ -223,43 +228,44 @@ def read_csv(data: bytes) -> ParsedFile:
         parsed.warnings.append(
             _("Colonnes ignorées (inconnues) : %(cols)s.") % {"cols": ", ".join(unknown)}
         )
-    if parsed.errors:
-        return parsed
-    if len(raw_rows) == 1:
+    if not parsed.errors and not has_products:
         parsed.errors.append(_("Le fichier ne contient aucune ligne de produit."))
-    for line, row in raw_rows[1:]:
-        record = {c: cell.strip() for c, cell in zip(columns, row, strict=False) if c in COLUMNS}
-        parsed.records.append((line, record))
     return parsed
 
 
 # --- Import: checking and diffing ----------------------------------------------------------
 
 
-def _clean_value(column: str, raw: str, errors: list[str]) -> str | None:
-    """The normalised text of one cell (what the plan stores), or None when left out."""
+def _decimal_error(problem: str, column: str, raw: str, field_name: str) -> str:
+    if problem == rules.NEGATIVE:
+        return _("« %(col)s » ne peut pas être négatif : %(v)s.") % {"col": column, "v": raw}
+    if problem == rules.ZERO:
+        return _("La quantité par unité doit être supérieure à zéro.")
+    if problem == rules.PLACES:
+        return _("« %(col)s » a trop de décimales (%(n)s au plus) : %(v)s.") % {
+            "col": column,
+            "n": rules.decimal_places(field_name),
+            "v": raw,
+        }
+    return _("« %(col)s » est trop grand : %(v)s.") % {"col": column, "v": raw}
+
+
+def _clean_value(column: str, raw: str, errors: list[str]) -> Value:
+    """The canonical value of one cell (what the plan stores), or None when left out."""
     field_name = COLUMNS[column]
-    if field_name in ("name", "ref"):
-        if not raw:
+    if field_name in ("name", "ref", "category", "description"):
+        if not raw and field_name in ("name", "ref"):
             label = _("Référence") if field_name == "ref" else _("Nom")
             errors.append(_("%(label)s manquant(e).") % {"label": label})
-        elif len(raw) > MAX_LENGTHS[field_name]:
+        elif rules.text_problem(field_name, raw):
             errors.append(
                 _("« %(col)s » dépasse %(n)s caractères.")
-                % {"col": column, "n": MAX_LENGTHS[field_name]}
+                % {"col": column, "n": rules.max_length(field_name)}
             )
         return raw
-    if field_name == "category":
-        if len(raw) > MAX_LENGTHS["category"]:
-            errors.append(_("« categorie » dépasse 100 caractères."))
-        return raw
-    if field_name == "description":
-        return raw
     if field_name == "barcode":
-        try:
-            validate_ean(raw)
-        except ValidationError as exc:
-            errors.append(f"{raw} : {exc.messages[0]}")
+        if raw and not rules.gtin_is_valid(raw):
+            errors.append(f"{raw} : {rules.barcode_message()}")
         return raw
     if not raw:
         if field_name == "price":
@@ -268,11 +274,11 @@ def _clean_value(column: str, raw: str, errors: list[str]) -> str | None:
     if field_name == "active":
         word = raw.lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:
-            return "oui" if word in TRUE_WORDS else "non"
+            return word in TRUE_WORDS
         errors.append(_("« actif » doit valoir oui ou non (et non « %(v)s »).") % {"v": raw})
         return None
     if field_name == "unit":
-        unit = match_unit(raw)
+        unit = rules.match_unit(raw)
         if unit is None:
             errors.append(_("Unité inconnue : « %(v)s » (pièce, kg, g, l, cl ou ml).") % {"v": raw})
         return unit
@@ -282,82 +288,93 @@ def _clean_value(column: str, raw: str, errors: list[str]) -> str | None:
         errors.append(_("« %(col)s » n'est pas un nombre : « %(v)s ».") % {"col": column, "v": raw})
         return None
     if field_name == "vat_rate":
-        rate = match_vat_rate(number)
+        rate = rules.match_vat_rate(number)
         if rate is None:
             errors.append(
                 _("Taux de TVA inconnu : « %(v)s » (0 ; 2,1 ; 5,5 ; 10 ou 20).") % {"v": raw}
             )
             return None
-        return str(rate)
-    if number < 0:
-        errors.append(
-            _("« %(col)s » ne peut pas être négatif : %(v)s.") % {"col": column, "v": raw}
+        return rules.canonical(field_name, rate)
+    problem = rules.decimal_problem(field_name, number)
+    if problem is not None:
+        errors.append(_decimal_error(problem, column, raw, field_name))
+        return None
+    return rules.canonical(field_name, number)
+
+
+@dataclass(slots=True)
+class Existing:
+    """A product of the shop as the diff sees it: its id, and its canonical values."""
+
+    id: int
+    bound: bool
+    values: dict[str, Any]
+
+
+def existing_products(shop: Shop) -> dict[str, Existing]:
+    """The shop's products with a ref, by ref (one query)."""
+    fields = list(COLUMNS.values())
+    rows = (
+        Product.objects.filter(shop=shop).exclude(ref="").values_list("id", "stock_source", *fields)
+    )
+    return {
+        values[0]: Existing(
+            id=pk,
+            bound=source == StockSource.ESCARCELLE,
+            values={f: rules.canonical(f, v) for f, v in zip(fields, values, strict=True)},
         )
-        return None
-    places = DECIMAL_PLACES[field_name]
-    quantised = number.quantize(Decimal(1).scaleb(-places))
-    if quantised != number:
-        errors.append(
-            _("« %(col)s » a trop de décimales (%(n)s au plus) : %(v)s.")
-            % {"col": column, "n": places, "v": raw}
-        )
-        return None
-    if quantised.adjusted() >= 7:
-        errors.append(_("« %(col)s » est trop grand : %(v)s.") % {"col": column, "v": raw})
-        return None
-    if field_name == "unit_quantity" and quantised == 0:
-        errors.append(_("La quantité par unité doit être supérieure à zéro."))
-        return None
-    return str(quantised)
+        for pk, source, *values in rows
+    }
 
 
-def current_value(product: Product, field_name: str) -> str:
-    """A product's value in the text form the plan uses, so that equal means unchanged."""
-    value = getattr(product, field_name)
-    if field_name == "active":
-        return "oui" if value else "non"
-    if field_name == "vat_rate":
-        return _vat_text(value)
-    if field_name in DECIMAL_PLACES:
-        return str(Decimal(value).quantize(Decimal(1).scaleb(-DECIMAL_PLACES[field_name])))
-    return value or ""
+def _ref_lines(parsed: ParsedFile) -> dict[str, list[int]]:
+    """The lines of each ref met more than once in the file."""
+    first: dict[str, int] = {}
+    doubled: dict[str, list[int]] = {}
+    for line, record in parsed.records():
+        ref = record.get("ref")
+        if not ref:
+            continue
+        if ref in doubled:
+            doubled[ref].append(line)
+        elif ref in first:
+            doubled[ref] = [first[ref], line]
+        else:
+            first[ref] = line
+    return doubled
 
 
-def build_import_rows(parsed: ParsedFile, products_by_ref: dict[str, Product]) -> list[dict]:
-    """One preview row per record: status, values (plan text), changes {field: [old, new]}."""
-    ref_lines: dict[str, list[int]] = {}
-    for line, record in parsed.records:
-        if record.get("ref"):
-            ref_lines.setdefault(record["ref"], []).append(line)
-    rows = []
-    for line, record in parsed.records:
+def plan_rows(parsed: ParsedFile, existing: Mapping[str, Existing]) -> Iterator[Row]:
+    """One preview row per product line, in file order."""
+    doubled = _ref_lines(parsed)
+    for line, record in parsed.records():
         errors: list[str] = []
-        values: dict[str, str] = {}
+        values: dict[str, Value] = {}
         for column, raw in record.items():
             value = _clean_value(column, raw, errors)
             if value is not None:
                 values[COLUMNS[column]] = value
         ref = record.get("ref", "")
-        if ref and len(ref_lines[ref]) > 1:
+        if ref in doubled:
             errors.append(
                 _("Référence « %(ref)s » en double dans le fichier (lignes %(lines)s).")
-                % {"ref": ref, "lines": ", ".join(str(n) for n in ref_lines[ref])}
+                % {"ref": ref, "lines": ", ".join(str(n) for n in doubled[ref])}
             )
-        product = products_by_ref.get(ref) if ref else None
-        row = {"line": line, "ref": ref, "name": record.get("nom", ""), "values": values}
-        row.update(changes={}, errors=errors, product_id=product.pk if product else None)
+        row = Row(status=RowStatus.NEW, key=ref, name=record.get("nom", ""), line=line)
+        product = existing.get(ref) if ref else None
         if errors:
-            row["status"] = "error"
+            row.status, row.errors = RowStatus.ERROR, errors
         elif product is None:
-            row["status"] = "new"
+            row.values = values
         else:
-            if product.stock_source == StockSource.ESCARCELLE:
+            row.target_id = product.id
+            if product.bound:
                 # Escarcelle owns the stock of a bound product; the file cannot override it.
                 values.pop("stock", None)
-            for field_name, new in values.items():
-                old = current_value(product, field_name)
-                if old != new:
-                    row["changes"][field_name] = [old, new]
-            row["status"] = "changed" if row["changes"] else "unchanged"
-        rows.append(row)
-    return rows
+            row.diff = [
+                Change(f, product.values[f], new)
+                for f, new in values.items()
+                if product.values[f] != new
+            ]
+            row.status = RowStatus.CHANGED if row.diff else RowStatus.UNCHANGED
+        yield row

@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from catalog import photos
+from catalog import photos, rules
 from catalog.models import VAT_CHOICES, Catalogue, Product, StockSource
 from catalog.selectors import ProductFilters
-from catalog.validators import match_vat_rate, parse_decimal, validate_ean
+from epiclic.numbers import FrenchDecimalField
 from shops.models import Shop
 
 
-class FrenchDecimalField(forms.DecimalField):
-    """Accepts ``2,99`` as well as ``2.99`` (and spaces, € or % around the number)."""
+class ProductFigureField(FrenchDecimalField):
+    """A product figure: read by ``epiclic.numbers``, limited by the model's column (the same
+    limits as the imports, ``catalog.rules``), shown as a French reader types it."""
 
     widget = forms.TextInput(attrs={"inputmode": "decimal"})
 
-    def to_python(self, value: object) -> Decimal | None:
-        if isinstance(value, str) and value.strip():
-            try:
-                value = str(parse_decimal(value))
-            except ValueError as exc:
-                raise ValidationError(
-                    _("Saisissez un nombre, par exemple 2,99."), code="invalid"
-                ) from exc
-        return super().to_python(value)
+    def __init__(self, field_name: str, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "error_messages", {"invalid": _("Saisissez un nombre, par exemple 2,99.")}
+        )
+        super().__init__(
+            max_digits=rules.max_digits(field_name),
+            decimal_places=rules.decimal_places(field_name),
+            **kwargs,
+        )
 
-    def prepare_value(self, value: object) -> object:
+    def prepare_value(self, value: Any) -> Any:
         """Show a stored figure as a French reader types it: ``2,69``, ``250``, ``0,5``."""
         if isinstance(value, Decimal) and value.is_finite():
             if self.decimal_places == 2:
@@ -42,22 +44,15 @@ class FrenchDecimalField(forms.DecimalField):
 
 
 class ProductForm(forms.ModelForm):
-    price = FrenchDecimalField(
-        label=_("Prix en rayon TTC (€)"), min_value=Decimal("0"), max_digits=10, decimal_places=2
-    )
-    unit_quantity = FrenchDecimalField(
+    price = ProductFigureField("price", label=_("Prix en rayon TTC (€)"), min_value=Decimal("0"))
+    unit_quantity = ProductFigureField(
+        "unit_quantity",
         label=_("Quantité par unité"),
         min_value=Decimal("0.001"),
-        max_digits=10,
-        decimal_places=3,
         initial=Decimal("1"),
     )
-    stock = FrenchDecimalField(
-        label=_("Stock (géré à la main)"),
-        min_value=Decimal("0"),
-        max_digits=12,
-        decimal_places=3,
-        initial=Decimal("0"),
+    stock = ProductFigureField(
+        "stock", label=_("Stock (géré à la main)"), min_value=Decimal("0"), initial=Decimal("0")
     )
     vat_rate = forms.TypedChoiceField(
         label=_("Taux de TVA"),
@@ -105,7 +100,7 @@ class ProductForm(forms.ModelForm):
         self.instance.shop = shop
         self.processed_photo: tuple[bytes, bytes] | None = None
         if self.instance.pk:
-            rate = match_vat_rate(self.instance.vat_rate)
+            rate = rules.match_vat_rate(self.instance.vat_rate)
             self.initial["vat_rate"] = str(rate if rate is not None else self.instance.vat_rate)
         if not self.instance.escarcelle_id:
             # Only the Escarcelle import binds a product to Escarcelle stock.
@@ -115,8 +110,16 @@ class ProductForm(forms.ModelForm):
 
     def clean_barcode(self) -> str:
         barcode = self.cleaned_data["barcode"].strip().replace(" ", "")
-        validate_ean(barcode)
+        rules.validate_barcode(barcode)
         return barcode
+
+    def clean_description(self) -> str:
+        description = self.cleaned_data["description"]
+        if rules.text_problem("description", description):
+            raise ValidationError(
+                _("La description dépasse %(n)s caractères.") % {"n": rules.DESCRIPTION_MAX}
+            )
+        return description
 
     def clean_ref(self) -> str:
         ref = self.cleaned_data["ref"].strip()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from imports.models import ImportKind, ImportPlan, ImportSource
 from shops.models import Shop
 
 
@@ -125,47 +126,29 @@ class Catalogue(models.Model):
         return not (self.ends_on and today > self.ends_on)
 
 
-class CsvImportPlan(models.Model):
-    """A parsed and diffed CSV import, stored between the preview and the confirmation.
+class CsvImportPlanManager(models.Manager["CsvImportPlan"]):
+    def get_queryset(self) -> models.QuerySet[CsvImportPlan]:
+        return super().get_queryset().filter(source=ImportSource.CSV)
 
-    The confirmation applies ``rows`` as they were previewed; nothing is read again from the
-    file. ``checksum`` guards the stored rows against any change after the preview.
+
+class CsvImportPlan(ImportPlan):
+    """The plans of CSV imports: a file read, diffed and stored between preview and confirmation.
+
+    Everything else (rows, statuses, lifetime, stale rule, apply) is the import pipeline's
+    (``imports``); ``catalog.services`` reads the file and writes the products.
     """
 
-    LIFETIME = datetime.timedelta(hours=1)
-
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="csv_import_plans")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    filename = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    rows = models.JSONField(default=list)
-    file_errors = models.JSONField(default=list)
-    warnings = models.JSONField(default=list)
-    checksum = models.CharField(max_length=64)
-    applied_at = models.DateTimeField(null=True, blank=True)
+    objects = CsvImportPlanManager()
 
     class Meta:
+        proxy = True
         verbose_name = _("import CSV")
         verbose_name_plural = _("imports CSV")
 
-    def __str__(self) -> str:
-        return f"{self.filename} ({self.created_at:%Y-%m-%d %H:%M})"
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.source, self.kind = ImportSource.CSV, ImportKind.PRODUCTS
+        super().save(*args, **kwargs)
 
     @property
-    def expires_at(self) -> datetime.datetime:
-        return self.created_at + self.LIFETIME
-
-    def is_expired(self, now: datetime.datetime | None = None) -> bool:
-        return (now or timezone.now()) >= self.expires_at
-
-    def counts(self) -> dict[str, int]:
-        counts = {"new": 0, "changed": 0, "unchanged": 0, "error": 0}
-        for row in self.rows:
-            counts[row["status"]] += 1
-        return counts
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.file_errors) or any(row["status"] == "error" for row in self.rows)
+    def filename(self) -> str:
+        return self.origin

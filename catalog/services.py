@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from decimal import Decimal
+from collections import Counter
+from typing import Any
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -12,8 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog import csv_io, photos
-from catalog.models import Catalogue, CsvImportPlan, Product, StockSource
+from catalog.models import Catalogue, Product, StockSource
 from epiclic.errors import Refusal
+from imports import bulk
+from imports.models import ImportKind, ImportPlan, ImportSource, PlanStatus
+from imports.rows import Row, RowStatus
+from imports.selectors import iter_rows_to_apply
+from imports.services import plan_apply, plan_create, plan_fail, plan_rows_store
 from shops.models import Shop
 
 # --- Products ---------------------------------------------------------------------------------
@@ -60,102 +64,107 @@ def product_delete(*, product: Product) -> None:
     transaction.on_commit(lambda: photos.delete_photo_files(*files))
 
 
-# --- CSV import ---------------------------------------------------------------------------------
+# --- Imports: the CSV import, and the product writer of every import ----------------------
+
+# Fields an import may write on an existing product.
+IMPORT_FIELDS = [*csv_io.COLUMNS.values(), "escarcelle_id", "stock_source"]
 
 
-def _checksum(rows: list, file_errors: list) -> str:
-    payload = json.dumps({"rows": rows, "file_errors": file_errors}, sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+def product_plan_rows_write(*, shop: Shop, rows: list[Row], bind: bool) -> dict[str, int]:
+    """Write one chunk of plan rows about products: one INSERT, one UPDATE.
+
+    New rows are created with their values; other rows write only their differences, so a
+    field edited by hand since the preview is left alone. ``bind``: the rows come from
+    Escarcelle, whose id (``row.key``) binds the product and which then owns its stock.
+    """
+    now = timezone.now()
+    created: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for row in rows:
+        if row.status == RowStatus.NEW:
+            created.append({**row.values, "escarcelle_id": row.key} if bind else row.values)
+            continue
+        change: dict[str, Any] = {c.field: c.new for c in row.diff}
+        change["id"] = row.target_id
+        if bind:
+            change["escarcelle_id"] = row.key
+            if row.status == RowStatus.LINK:
+                change["stock_source"] = StockSource.ESCARCELLE.value
+        updates.append(change)
+    source = StockSource.ESCARCELLE if bind else StockSource.MANUAL
+    bulk.insert_rows(
+        Product,
+        created,
+        constants={
+            "shop_id": shop.pk,
+            "stock_source": source,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    bulk.update_rows(
+        Product,
+        updates,
+        fields=IMPORT_FIELDS,
+        constants={"updated_at": now},
+        where={"shop_id": shop.pk},
+    )
+    return dict(Counter(row.status.value for row in rows))
 
 
 def product_csv_import_plan_create(
-    *, shop: Shop, user: object, filename: str, data: bytes
-) -> CsvImportPlan:
-    """Parse and diff a CSV file against the shop's products, and store the preview."""
-    parsed = csv_io.read_csv(data)
-    rows: list[dict] = []
-    if not parsed.errors:
-        refs = {record["ref"] for _line, record in parsed.records if record.get("ref")}
-        products = Product.objects.filter(shop=shop, ref__in=refs)
-        rows = csv_io.build_import_rows(parsed, {p.ref: p for p in products})
-    CsvImportPlan.objects.filter(
-        shop=shop, created_at__lt=timezone.now() - CsvImportPlan.LIFETIME
-    ).delete()
-    return CsvImportPlan.objects.create(
+    *, shop: Shop, user: Any, filename: str, data: bytes
+) -> ImportPlan:
+    """Read and diff a CSV file against the shop's products, and store the preview."""
+    plan = plan_create(
         shop=shop,
+        source=ImportSource.CSV,
+        kind=ImportKind.PRODUCTS,
         user=user,
-        filename=filename[:255],
-        rows=rows,
-        file_errors=parsed.errors,
-        warnings=parsed.warnings,
-        checksum=_checksum(rows, parsed.errors),
+        origin=filename,
+        status=PlanStatus.PLANNING,
     )
+    parsed = csv_io.read_csv(data)
+    if parsed.errors:
+        plan_fail(plan=plan, errors=parsed.errors, warnings=parsed.warnings)
+        return plan
+    rows = csv_io.plan_rows(parsed, csv_io.existing_products(shop))
+    plan_rows_store(plan=plan, rows=rows, warnings=parsed.warnings)
+    return plan
 
 
-def _typed(field_name: str, text: str) -> object:
-    if field_name == "active":
-        return text == "oui"
-    if field_name in ("price", "vat_rate", "unit_quantity", "stock"):
-        return Decimal(text)
-    return text
+def _csv_plan_check(plan: ImportPlan) -> None:
+    """The file's rows still fit the products: no new ref taken, no changed product gone."""
+    ids_by_ref = dict(
+        Product.objects.filter(shop_id=plan.shop_id).exclude(ref="").values_list("ref", "id")
+    )
+    for row in iter_rows_to_apply(plan, after=plan.cursor):
+        if ids_by_ref.get(row.key) != (None if row.status == RowStatus.NEW else row.target_id):
+            raise Refusal(
+                _("Les produits ont changé depuis l'aperçu : importez à nouveau le fichier."),
+                code="stale",
+            )
 
 
-@transaction.atomic
+def _csv_write(shop: Shop, rows: list[Row]) -> dict[str, int]:
+    return product_plan_rows_write(shop=shop, rows=rows, bind=False)
+
+
 def product_csv_import_apply(*, shop: Shop, plan_id: int) -> dict[str, int]:
-    """Apply a previewed import exactly as stored: create the new rows, write the changed fields.
+    """Apply a previewed CSV import exactly as stored: create the new rows, write the changes.
 
     Refusal (nothing written) when the plan is expired, already applied, has errors, was
-    altered after the preview, or no longer fits the products (a new ref created meanwhile,
-    a changed product deleted meanwhile): the manager then runs the preview again.
+    altered after the preview, is stale, or no longer fits the products (a new ref created
+    meanwhile, a changed product deleted meanwhile): the manager then imports the file again.
     """
-    plan = CsvImportPlan.objects.select_for_update().get(shop=shop, pk=plan_id)
-    if plan.applied_at is not None:
-        raise Refusal(_("Cet import a déjà été appliqué : il ne peut l'être qu'une fois."))
-    if plan.is_expired():
-        raise Refusal(_("Cet aperçu a expiré (plus d'une heure) : importez à nouveau."))
-    if plan.checksum != _checksum(plan.rows, plan.file_errors):
-        raise Refusal(_("Cet aperçu a été altéré : importez à nouveau le fichier."))
-    if plan.has_errors:
-        raise Refusal(_("Corrigez d'abord les erreurs du fichier, puis importez-le à nouveau."))
-    # A conditional UPDATE: of two simultaneous confirmations, only one goes on.
-    now = timezone.now()
-    won = CsvImportPlan.objects.filter(pk=plan.pk, applied_at__isnull=True).update(applied_at=now)
-    if not won:
-        raise Refusal(_("Cet import a déjà été appliqué : il ne peut l'être qu'une fois."))
-
-    new_rows = [r for r in plan.rows if r["status"] == "new"]
-    changed_rows = [r for r in plan.rows if r["status"] == "changed"]
-    stale = _("Les produits ont changé depuis l'aperçu : importez à nouveau le fichier.")
-    if Product.objects.filter(shop=shop, ref__in=[r["ref"] for r in new_rows]).exists():
-        raise Refusal(stale)
-    ids = [r["product_id"] for r in changed_rows]
-    products = {p.pk: p for p in Product.objects.select_for_update().filter(shop=shop, pk__in=ids)}
-    if len(products) != len(ids) or any(
-        products[r["product_id"]].ref != r["ref"] for r in changed_rows
-    ):
-        raise Refusal(stale)
-
-    fields: set[str] = set()
-    for row in changed_rows:
-        product = products[row["product_id"]]
-        for field_name, (_old, new) in row["changes"].items():
-            setattr(product, field_name, _typed(field_name, new))
-            fields.add(field_name)
-        product.updated_at = now
-    if changed_rows:
-        Product.objects.bulk_update(products.values(), [*sorted(fields), "updated_at"], 500)
-    Product.objects.bulk_create(
-        [
-            Product(
-                shop=shop,
-                stock_source=StockSource.MANUAL,
-                **{f: _typed(f, v) for f, v in row["values"].items()},
-            )
-            for row in new_rows
-        ],
-        batch_size=500,
+    plan = plan_apply(
+        shop=shop,
+        plan_id=plan_id,
+        write=_csv_write,
+        check=_csv_plan_check,
+        errors_refusal=_("Corrigez d'abord les erreurs du fichier, puis importez-le à nouveau."),
     )
-    return {"new": len(new_rows), "changed": len(changed_rows)}
+    return {"new": plan.done.get("new", 0), "changed": plan.done.get("changed", 0)}
 
 
 # --- Catalogues ---------------------------------------------------------------------------------

@@ -148,6 +148,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "epiclic",
     "shops",
+    "imports",
     "catalog",
     "distributions",
     "escarcelle",

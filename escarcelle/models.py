@@ -1,8 +1,9 @@
-"""The connector's state: the connection to an Escarcelle account, imports and their history."""
+"""The connector's state: the connection to an Escarcelle account, its import plans and their
+history (the plans themselves are the import pipeline's, ``imports``)."""
 
 from __future__ import annotations
 
-import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -10,6 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from escarcelle import crypto
+from imports import models as imports_models
+from imports.models import ImportKind, ImportSource
+from imports.selectors import opted_out_count
 from shops.models import Shop
 
 
@@ -55,72 +59,42 @@ class Connection(models.Model):
         return self.key_rejected_at is None
 
 
-class ImportKind(models.TextChoices):
-    PRODUCTS = "products", _("produits")
-    BENEFICIARIES = "beneficiaries", _("bénéficiaires")
+class EscarcelleImportPlanManager(models.Manager["ImportPlan"]):
+    def get_queryset(self) -> models.QuerySet[ImportPlan]:
+        return super().get_queryset().filter(source=ImportSource.ESCARCELLE)
 
 
-class PlanStatus(models.TextChoices):
-    PENDING = "pending", _("en attente")
-    FETCHING = "fetching", _("récupération")
-    PLANNING = "planning", _("calcul")
-    READY = "ready", _("prêt")
-    FAILED = "failed", _("échec")
-    APPLIED = "applied", _("appliqué")
+class ImportPlan(imports_models.ImportPlan):
+    """The plans of Escarcelle imports: one fetch of the remote list, stored until confirmed.
 
-
-class ImportPlan(models.Model):
-    """What an import will do, computed from one fetch and stored until it is confirmed.
-
-    The confirmation applies ``rows`` exactly as previewed (minus ``opted_out``) and never
-    calls Escarcelle again. ``base_version`` is the id of the last applied plan of the same
-    kind when this one was built: if another import was applied since, the plan is stale.
+    Everything else (rows, statuses, lifetime, stale rule, apply) is the import pipeline's
+    (``imports``). ``origin`` is the Escarcelle account the list was read from: a plan built
+    for another account than the shop's current one is refused.
     """
 
-    LIFETIME = datetime.timedelta(hours=2)
-    # A build still unfinished after this long was lost (worker stopped): stop polling.
-    BUILD_TIMEOUT = datetime.timedelta(minutes=15)
-
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="escarcelle_plans")
-    kind = models.CharField(max_length=20, choices=ImportKind.choices)
-    status = models.CharField(max_length=10, choices=PlanStatus.choices, default="pending")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    account_id = models.CharField(max_length=64, blank=True)
-    base_version = models.BigIntegerField(default=0)
-    rows = models.JSONField(default=list)
-    counts = models.JSONField(default=dict)
-    opted_out = models.JSONField(default=list)
-    error = models.TextField(blank=True)
-    fetch_s = models.FloatField(null=True, blank=True)
-    applied_at = models.DateTimeField(null=True, blank=True)
+    objects = EscarcelleImportPlanManager()
 
     class Meta:
+        proxy = True
         verbose_name = _("plan d'import Escarcelle")
         verbose_name_plural = _("plans d'import Escarcelle")
-        indexes = [models.Index(fields=["shop", "kind", "applied_at"], name="esc_plan_applied")]
 
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} #{self.pk}"
-
-    def save(self, *args: object, **kwargs: object) -> None:
-        if self.expires_at is None:
-            self.expires_at = (self.created_at or timezone.now()) + self.LIFETIME
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.source = ImportSource.ESCARCELLE
         super().save(*args, **kwargs)
 
-    def is_expired(self, now: datetime.datetime | None = None) -> bool:
-        return (now or timezone.now()) >= self.expires_at
+    @property
+    def account_id(self) -> str:
+        return self.origin
 
     @property
-    def is_building(self) -> bool:
-        return self.status in (PlanStatus.PENDING, PlanStatus.FETCHING, PlanStatus.PLANNING)
+    def fetch_s(self) -> float | None:
+        return self.read_s
 
     @property
-    def is_stalled(self) -> bool:
-        return self.is_building and timezone.now() - self.created_at > self.BUILD_TIMEOUT
+    def opted_out(self) -> int:
+        """How many rows the manager unticked."""
+        return opted_out_count(self)
 
 
 class RunResult(models.TextChoices):
@@ -133,7 +107,9 @@ class ImportRun(models.Model):
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="escarcelle_runs")
     kind = models.CharField(max_length=20, choices=ImportKind.choices)
-    plan = models.ForeignKey(ImportPlan, on_delete=models.SET_NULL, null=True, blank=True)
+    plan = models.ForeignKey(
+        imports_models.ImportPlan, on_delete=models.SET_NULL, null=True, blank=True
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

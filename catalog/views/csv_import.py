@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog import csv_io, selectors, services
+from catalog import csv_io, rules, selectors, services
 from catalog.forms import CsvUploadForm
 from catalog.models import CsvImportPlan
 from epiclic.errors import Refusal
-from shops.access import access_object, manager_view
+from imports.display import row_views
+from imports.selectors import plan_page
+from shops.access import ShopRequest, access_object, manager_view
 
 ROWS_PER_PAGE = 100
 STATUSES = ("error", "new", "changed", "unchanged")
 
 
 @manager_view
-def product_export(request: HttpRequest) -> StreamingHttpResponse:
+def product_export(request: ShopRequest) -> StreamingHttpResponse:
     rows = csv_io.export_rows(selectors.products_for_export(request.shop).iterator(2000))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     filename = f"produits-{request.shop.slug}-{timezone.localdate():%Y-%m-%d}.csv"
@@ -34,7 +36,7 @@ def _too_big_message() -> str:
 
 
 @manager_view
-def csv_import_upload(request: HttpRequest) -> HttpResponse:
+def csv_import_upload(request: ShopRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "catalog/csv_import_upload.html", {"form": CsvUploadForm()})
     # Refuse an oversized upload from its announced length, before the body is parsed.
@@ -55,35 +57,30 @@ def csv_import_upload(request: HttpRequest) -> HttpResponse:
     return redirect("catalog:csv_import_preview", shop_slug=request.shop.slug, pk=plan.pk)
 
 
-def _with_diff(row: dict) -> dict:
-    diff = [
-        (csv_io.FIELD_TO_COLUMN[f], csv_io.display_value(f, old), csv_io.display_value(f, new))
-        for f, (old, new) in row["changes"].items()
-    ]
-    return {**row, "diff": diff}
-
-
 @manager_view
-def csv_import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def csv_import_preview(request: ShopRequest, pk: int) -> HttpResponse:
     plan = access_object(request.shop, CsvImportPlan, pk=pk)
     status = request.GET.get("statut", "")
-    rows = [r for r in plan.rows if r["status"] == status] if status in STATUSES else plan.rows
-    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
-    page.object_list = [_with_diff(row) for row in page.object_list]
+    page = plan_page(plan, status=status, number=request.GET.get("page"), per_page=ROWS_PER_PAGE)
+    views = row_views(page.object_list, rules.field_specs(), labels=csv_io.FIELD_TO_COLUMN)
     context = {
         "query": f"statut={status}" if status in STATUSES else "",
         "plan": plan,
-        "counts": plan.counts(),
+        "counts": plan.counts,
         "page": page,
+        "views": views,
         "status": status,
         "expired": plan.is_expired(),
+        "confirm_url": reverse(
+            "catalog:csv_import_confirm", kwargs={"shop_slug": request.shop.slug, "pk": plan.pk}
+        ),
     }
     return render(request, "catalog/csv_import_preview.html", context)
 
 
 @manager_view
 @require_POST
-def csv_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def csv_import_confirm(request: ShopRequest, pk: int) -> HttpResponse:
     plan = access_object(request.shop, CsvImportPlan.objects.only("id", "shop_id"), pk=pk)
     try:
         result = services.product_csv_import_apply(shop=request.shop, plan_id=plan.pk)

@@ -1,4 +1,5 @@
-"""Beneficiaries: remote list → plan rows, and rows → users, memberships and profiles.
+"""Beneficiaries: remote list → plan rows, and rows → users, memberships and profiles (set-based
+writes: a constant number of queries whatever the number of people).
 
 Matching: by Escarcelle id (the binding), then by e-mail (case-insensitive) among the shop's
 members, then among existing Epiclic users (they get a membership, not a second account).
@@ -26,6 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escarcelle import schemas
+from imports import bulk
+from imports.display import FieldKind, FieldSpec
+from imports.rows import Change, Person, Row, RowStatus, Value
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
 from shops.services import beneficiary_invite_many
 
@@ -40,14 +44,15 @@ FIELDS = [
 CENT = Decimal("0.01")
 
 
-def field_labels() -> dict[str, str]:
+def field_specs() -> dict[str, FieldSpec]:
+    """How the preview names and shows beneficiary fields."""
     return {
-        "card_number": _("numéro de carte"),
-        "household_size": _("taille du foyer"),
-        "participation_rate": _("taux de participation"),
-        "monthly_budget": _("budget mensuel"),
-        "access_valid_until": _("accès valable jusqu'au"),
-        "active": _("actif"),
+        "card_number": FieldSpec(_("numéro de carte")),
+        "household_size": FieldSpec(_("taille du foyer")),
+        "participation_rate": FieldSpec(_("taux de participation"), FieldKind.NUMBER),
+        "monthly_budget": FieldSpec(_("budget mensuel"), FieldKind.MONEY),
+        "access_valid_until": FieldSpec(_("accès valable jusqu'au"), FieldKind.DATE),
+        "active": FieldSpec(_("actif")),
     }
 
 
@@ -55,7 +60,7 @@ def _text(value: str | None, limit: int) -> str:
     return (value or "").replace("\x00", "").strip()[:limit]
 
 
-def _normalise(item: schemas.Beneficiary) -> tuple[dict[str, Any], str, list[str], list[str]]:
+def _normalise(item: schemas.Beneficiary) -> tuple[dict[str, Value], str, list[str], list[str]]:
     warnings: list[str] = []
     errors: list[str] = []
     email = _text(item.email, 254).lower()
@@ -96,7 +101,7 @@ def _normalise(item: schemas.Beneficiary) -> tuple[dict[str, Any], str, list[str
     return values, email, warnings, errors
 
 
-def _profile_values(profile: BeneficiaryProfile) -> dict[str, Any]:
+def _profile_values(profile: BeneficiaryProfile) -> dict[str, Value]:
     return {
         "card_number": profile.card_number,
         "household_size": profile.household_size,
@@ -111,17 +116,17 @@ def _profile_values(profile: BeneficiaryProfile) -> dict[str, Any]:
     }
 
 
-def _diff(old: dict[str, Any], new: dict[str, Any]) -> list[list[Any]]:
-    return [[f, old[f], new[f]] for f in FIELDS if old[f] != new[f]]
+def _diff(old: dict[str, Value], new: dict[str, Value]) -> list[Change]:
+    return [Change(f, old[f], new[f]) for f in FIELDS if old[f] != new[f]]
 
 
-def _display(values: dict[str, Any], fallback: str) -> str:
+def _display(values: dict[str, Value], fallback: str) -> str:
     return f"{values['first_name']} {values['last_name']}".strip() or fallback
 
 
 def beneficiary_plan_rows(
     *, shop: Shop, items: list[schemas.Beneficiary]
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[Row], dict[str, int]]:
     today = timezone.localdate()
     profiles = list(BeneficiaryProfile.objects.filter(shop=shop).select_related("membership__user"))
     by_eid = {p.escarcelle_id: p for p in profiles if p.escarcelle_id}
@@ -140,7 +145,7 @@ def beneficiary_plan_rows(
         User.objects.filter(username__in=emails).values_list("username", flat=True)
     )
     email_counts = Counter((_text(i.email, 254)).lower() for i in items if i.email)
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     counts: Counter[str] = Counter({"skipped": 0})
     seen: set[str] = set()
     for item in items:
@@ -153,71 +158,70 @@ def beneficiary_plan_rows(
             item.access_valid_until is not None and item.access_valid_until < today
         )
         reason = _("inactif dans Escarcelle") if not item.active else _("accès terminé")
-        row: dict[str, Any] = {
-            "eid": item.id,
-            "name": _display(values, item.id),
-            "email": email,
-            "values": values,
-            "warnings": warnings,
-            "errors": errors,
-            "diff": [],
-            "profile_pk": None,
-            "membership_pk": None,
-            "user_pk": None,
-            "username": None,
-            "invite": False,
-        }
+        row = Row(
+            RowStatus.NEW,
+            key=item.id,
+            name=_display(values, item.id),
+            warnings=warnings,
+            errors=errors,
+            person=Person(email=email),
+        )
+        person = row.person
+        assert person is not None
         profile = by_eid.get(item.id)
         if profile is not None:
             old = _profile_values(profile)
-            row.update(profile_pk=profile.pk, membership_pk=profile.membership_id)
+            row.target_id, person.membership_id = profile.pk, profile.membership_id
             if ended:
-                row["status"] = "deactivate" if profile.active else "unchanged"
-                row["warnings"].append(reason)
-                row["values"] = {**old, "active": False}
-                row["diff"] = _diff(old, row["values"])
+                row.status = RowStatus.DEACTIVATE if profile.active else RowStatus.UNCHANGED
+                row.warnings.append(reason)
+                row.diff = _diff(old, {**old, "active": False})
             elif errors:
-                row["status"] = "error"
+                row.status = RowStatus.ERROR
             else:
-                row["diff"] = _diff(old, values)
-                row["status"] = "changed" if row["diff"] else "unchanged"
+                row.diff = _diff(old, values)
+                row.status = RowStatus.CHANGED if row.diff else RowStatus.UNCHANGED
             rows.append(row)
             continue
         if ended:
             counts["skipped"] += 1
             continue
         if errors:
-            row["status"] = "error"
+            row.status = RowStatus.ERROR
         elif email and email_counts[email] > 1:
-            row["status"] = "error"
-            row["errors"].append(_("adresse e-mail en double dans la liste Escarcelle"))
+            row.status = RowStatus.ERROR
+            row.errors.append(_("adresse e-mail en double dans la liste Escarcelle"))
         elif email and email in memberships:
             membership = memberships[email]
             existing = getattr(membership, "beneficiary", None)
             if membership.role != Role.BENEFICIARY:
-                row["status"] = "error"
-                row["errors"].append(_("cette adresse est celle d'un gestionnaire de l'épicerie"))
+                row.status = RowStatus.ERROR
+                row.errors.append(_("cette adresse est celle d'un gestionnaire de l'épicerie"))
             elif existing is not None and existing.escarcelle_id:
-                row["status"] = "error"
-                row["errors"].append(_("déjà lié à un autre bénéficiaire Escarcelle"))
+                row.status = RowStatus.ERROR
+                row.errors.append(_("déjà lié à un autre bénéficiaire Escarcelle"))
             else:
-                row.update(status="link", membership_pk=membership.pk, user_pk=membership.user_id)
+                row.status = RowStatus.LINK
+                person.membership_id, person.user_id = membership.pk, membership.user_id
                 if existing is not None:
-                    row["profile_pk"] = existing.pk
-                    row["diff"] = _diff(_profile_values(existing), values)
+                    row.target_id = existing.pk
+                    row.diff = _diff(_profile_values(existing), values)
+                else:
+                    row.values = values
         elif email and email in users:
-            row.update(status="new", user_pk=users[email].pk)
-            row["warnings"].append(_("a déjà un compte Epiclic : il est ajouté à l'épicerie"))
+            person.user_id = users[email].pk
+            row.values = values
+            row.warnings.append(_("a déjà un compte Epiclic : il est ajouté à l'épicerie"))
         elif email and email in taken_usernames:
-            row["status"] = "error"
-            row["errors"].append(_("cet identifiant de connexion est déjà pris"))
+            row.status = RowStatus.ERROR
+            row.errors.append(_("cet identifiant de connexion est déjà pris"))
         else:
-            row["status"] = "new"
+            row.values = values
             if email:
-                row.update(username=email, invite=True)
+                person.username, person.invite = email, True
             else:
-                row["username"] = f"esc-{item.id}@beneficiaires.invalid".lower()[:150]
-                row["warnings"].append(
+                person.username = f"esc-{item.id}@beneficiaires.invalid".lower()[:150]
+                row.warnings.append(
                     _(
                         "pas d'adresse e-mail : ne pourra pas se connecter tant qu'une adresse "
                         "n'est pas ajoutée"
@@ -226,112 +230,86 @@ def beneficiary_plan_rows(
         rows.append(row)
     for profile in profiles:
         if profile.escarcelle_id and profile.escarcelle_id not in seen and profile.active:
-            old = _profile_values(profile)
+            user = profile.membership.user
             rows.append(
-                {
-                    "eid": profile.escarcelle_id,
-                    "name": profile.membership.user.get_full_name()
-                    or profile.membership.user.email,
-                    "email": profile.membership.user.email,
-                    "values": {**old, "active": False},
-                    "warnings": [_("n'existe plus dans Escarcelle")],
-                    "errors": [],
-                    "diff": [["active", True, False]],
-                    "profile_pk": profile.pk,
-                    "membership_pk": profile.membership_id,
-                    "user_pk": profile.membership.user_id,
-                    "username": None,
-                    "invite": False,
-                    "status": "deactivate",
-                }
+                Row(
+                    RowStatus.DEACTIVATE,
+                    key=profile.escarcelle_id,
+                    name=user.get_full_name() or user.email,
+                    target_id=profile.pk,
+                    diff=[Change("active", True, False)],
+                    warnings=[_("n'existe plus dans Escarcelle")],
+                    person=Person(email=user.email, membership_id=profile.membership_id),
+                )
             )
-    for index, row in enumerate(rows):
-        row["i"] = index
-        counts[row["status"]] += 1
-        if row["warnings"]:
-            counts["warnings"] += 1
     return rows, dict(counts)
 
 
-def _profile_fields(values: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "card_number": values["card_number"],
-        "household_size": values["household_size"],
-        "participation_rate": Decimal(values["participation_rate"]),
-        "monthly_budget": None
-        if values["monthly_budget"] is None
-        else Decimal(values["monthly_budget"]),
-        "access_valid_until": values["access_valid_until"],
-        "active": values["active"],
-    }
+def _profile_fields(values: dict[str, Value]) -> dict[str, Value]:
+    return {name: values[name] for name in FIELDS}
 
 
-def beneficiary_plan_apply(*, shop: Shop, rows: list[dict[str, Any]]) -> dict[str, int]:
+def beneficiary_rows_write(shop: Shop, rows: list[Row]) -> dict[str, int]:
+    """One chunk of the confirmation: accounts, memberships, then profiles, set-based."""
     User = get_user_model()
-    new_users = [row for row in rows if row["status"] == "new" and row["user_pk"] is None]
-    users = User.objects.bulk_create(
-        [
-            User(
-                username=row["username"],
-                email=row["email"],
-                first_name=row["values"]["first_name"],
-                last_name=row["values"]["last_name"],
-                password=make_password(None),
-            )
-            for row in new_users
-        ],
-        batch_size=500,
-    )
-    for row, user in zip(new_users, users, strict=True):
-        row["user_pk"] = user.pk
-    new_rows = [row for row in rows if row["status"] == "new"]
-    memberships = Membership.objects.bulk_create(
-        [Membership(shop=shop, user_id=row["user_pk"], role=Role.BENEFICIARY) for row in new_rows],
-        batch_size=500,
-    )
-    for row, membership in zip(new_rows, memberships, strict=True):
-        row["membership_pk"] = membership.pk
-    to_create = [row for row in rows if row["status"] in ("new", "link") and not row["profile_pk"]]
-    BeneficiaryProfile.objects.bulk_create(
-        [
-            BeneficiaryProfile(
-                shop=shop,
-                membership_id=row["membership_pk"],
-                escarcelle_id=row["eid"],
-                **_profile_fields(row["values"]),
-            )
-            for row in to_create
-        ],
-        batch_size=500,
-    )
-    to_update = [
-        row
-        for row in rows
-        if row["status"] in ("changed", "link", "deactivate") and row["profile_pk"]
-    ]
     now = timezone.now()
-    BeneficiaryProfile.objects.bulk_update(
+    people = [(row, row.person) for row in rows if row.person is not None]
+    new_users = [(row, p) for row, p in people if row.status == RowStatus.NEW and not p.user_id]
+    created = bulk.insert_rows_returning(
+        User,
         [
-            BeneficiaryProfile(
-                pk=row["profile_pk"],
-                shop=shop,
-                escarcelle_id=row["eid"],
-                updated_at=now,
-                **_profile_fields(row["values"]),
-            )
-            for row in to_update
+            {
+                "username": p.username,
+                "email": p.email,
+                "first_name": row.values["first_name"],
+                "last_name": row.values["last_name"],
+                "password": make_password(None),
+            }
+            for row, p in new_users
         ],
-        [*FIELDS, "escarcelle_id", "updated_at"],
-        batch_size=500,
+        returning=("id", "username"),
     )
-    invited = [row["user_pk"] for row in rows if row["status"] == "new" and row["invite"]]
+    user_ids = {username: pk for pk, username in created}
+    for _row, p in new_users:
+        p.user_id = user_ids[p.username]
+    new = [(row, p) for row, p in people if row.status == RowStatus.NEW]
+    memberships = bulk.insert_rows_returning(
+        Membership,
+        [{"user_id": p.user_id} for _row, p in new],
+        returning=("id", "user_id"),
+        constants={"shop_id": shop.pk, "role": Role.BENEFICIARY, "created_at": now},
+    )
+    membership_ids = {user_id: pk for pk, user_id in memberships}
+    for _row, p in new:
+        p.membership_id = membership_ids[p.user_id]
+    bulk.insert_rows(
+        BeneficiaryProfile,
+        [
+            {
+                "membership_id": p.membership_id,
+                "escarcelle_id": row.key,
+                **_profile_fields(row.values),
+            }
+            for row, p in people
+            if row.status in (RowStatus.NEW, RowStatus.LINK) and not row.target_id
+        ],
+        constants={"shop_id": shop.pk, "updated_at": now},
+    )
+    bulk.update_rows(
+        BeneficiaryProfile,
+        [
+            {"id": row.target_id, "escarcelle_id": row.key, **{c.field: c.new for c in row.diff}}
+            for row in rows
+            if row.status in (RowStatus.CHANGED, RowStatus.LINK, RowStatus.DEACTIVATE)
+            and row.target_id
+        ],
+        fields=[*FIELDS, "escarcelle_id"],
+        constants={"updated_at": now},
+        where={"shop_id": shop.pk},
+    )
+    invited = [p.membership_id for row, p in new if p.invite and p.membership_id]
     if invited:
-        memberships_by_user = {
-            row["user_pk"]: row["membership_pk"] for row in rows if row["status"] == "new"
-        }
-        ids = [memberships_by_user[pk] for pk in invited]
-        beneficiary_invite_many(membership_ids=ids)
-    done = Counter(row["status"] for row in rows)
-    result = {k: done[k] for k in ("new", "changed", "link", "deactivate")}
-    result["invited"] = len(invited)
-    return result
+        beneficiary_invite_many(membership_ids=invited)
+    done = Counter(row.status.value for row in rows)
+    done["invited"] = len(invited)
+    return dict(done)

@@ -1,4 +1,12 @@
-"""Products: remote list → plan rows (the preview), and rows → database (the confirmation)."""
+"""Products: the remote list → plan rows (the preview). The confirmation writes them with the
+catalog's product writer (``catalog.services.product_plan_rows_write``).
+
+Every field is checked by the catalog's rules (``catalog.rules``), the same as the product form
+and the CSV import: a product is never stored in a state its own form refuses. What Escarcelle
+sends wrong but harmless (a bad barcode, a long name) is a warning and the product is imported
+without it or cut; what would make a wrong product (no price, unknown unit) is an error and the
+row is not imported.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +15,13 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import VAT_RATES, Product, StockSource, Unit
+from catalog import rules
+from catalog.models import Product, Unit
+from catalog.services import product_plan_rows_write
 from escarcelle import schemas
-from escarcelle.imports import bulk
+from imports.rows import Change, Row, RowStatus, Value
 from shops.models import Shop
 
 FIELDS = [
@@ -27,28 +36,7 @@ FIELDS = [
     "vat_rate",
     "active",
 ]
-DECIMAL_FIELDS = {"unit_quantity", "price", "vat_rate"}
-MAX_PRICE = Decimal("99999999.99")
-MAX_QUANTITY = Decimal("9999999.999")
-MAX_DESCRIPTION = 20_000
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^>]*>")
-CENT = Decimal("0.01")
-MILLI = Decimal("0.001")
-
-
-def field_labels() -> dict[str, str]:
-    return {
-        "name": _("nom"),
-        "ref": _("référence"),
-        "barcode": _("code-barres"),
-        "description": _("description"),
-        "category": _("catégorie"),
-        "unit": _("unité"),
-        "unit_quantity": _("quantité par unité"),
-        "price": _("prix"),
-        "vat_rate": _("TVA"),
-        "active": _("actif"),
-    }
 
 
 def _text(value: str | None) -> str:
@@ -56,31 +44,51 @@ def _text(value: str | None) -> str:
     return (value or "").replace("\x00", "").strip()
 
 
-def _normalise(item: schemas.Product) -> tuple[dict[str, Any], list[str], list[str]]:
-    """Target values (JSON-ready), warnings, and errors (an error row is not applied)."""
-    warnings: list[str] = []
-    errors: list[str] = []
+def _rounded(field: str, value: Decimal) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-rules.decimal_places(field)), ROUND_HALF_UP)
+
+
+def _texts(item: schemas.Product, warnings: list[str], errors: list[str]) -> dict[str, Value]:
     name = _text(item.name)
     if not name:
         errors.append(_("nom manquant"))
-    elif len(name) > 255:
-        warnings.append(_("nom de %(n)d caractères, coupé à 255") % {"n": len(name)})
-        name = name[:255]
+    elif rules.text_problem("name", name):
+        limit = rules.max_length("name")
+        warnings.append(
+            _("nom de %(n)d caractères, coupé à %(max)d") % {"n": len(name), "max": limit}
+        )
+        name = name[:limit]
     if _TAG.search(name):
         warnings.append(_("le nom contient du HTML : il sera enregistré tel quel, comme du texte"))
     ref = _text(item.ref)
-    if len(ref) > 64:
-        warnings.append(_("référence trop longue (plus de 64 caractères) : non importée"))
+    if rules.text_problem("ref", ref):
+        warnings.append(
+            _("référence trop longue (plus de %(max)d caractères) : non importée")
+            % {"max": rules.max_length("ref")}
+        )
         ref = ""
     barcode = _text(item.barcode)
-    if barcode and (len(barcode) > 14 or not barcode.isdigit()):
-        warnings.append(_("code-barres invalide : non importé"))
+    if barcode and not rules.gtin_is_valid(barcode):
+        warnings.append(
+            _("code-barres invalide (%(code)s) : le produit est importé sans code-barres")
+            % {"code": barcode[:40]}
+        )
         barcode = ""
     description = _text(item.description)
-    if len(description) > MAX_DESCRIPTION:
+    if rules.text_problem("description", description):
         warnings.append(_("description trop longue : coupée"))
-        description = description[:MAX_DESCRIPTION]
-    category = _text(item.category)[:100]
+        description = description[: rules.max_length("description")]
+    category = _text(item.category)[: rules.max_length("category")]
+    return {
+        "name": name,
+        "ref": ref,
+        "barcode": barcode,
+        "description": description,
+        "category": category,
+    }
+
+
+def _figures(item: schemas.Product, warnings: list[str], errors: list[str]) -> dict[str, Value]:
     unit = item.unit or ""
     if unit not in Unit.values:
         errors.append(_("unité inconnue (%(unit)s)") % {"unit": unit[:20] or "—"})
@@ -88,62 +96,55 @@ def _normalise(item: schemas.Product) -> tuple[dict[str, Any], list[str], list[s
     if quantity is None:
         quantity = Decimal("1")
         warnings.append(_("quantité par unité manquante : 1 retenu"))
-    if not (Decimal("0") < quantity <= MAX_QUANTITY):
+    if rules.decimal_problem("unit_quantity", _rounded("unit_quantity", quantity)):
         errors.append(_("quantité par unité invalide"))
     price = item.price
+    problem = None if price is None else rules.decimal_problem("price", price)
     if price is None:
         errors.append(_("prix manquant"))
-    elif price < 0:
+    elif problem == rules.NEGATIVE:
         errors.append(_("prix négatif"))
-    elif price > MAX_PRICE:
+    elif problem == rules.TOO_BIG:
         errors.append(_("prix trop élevé"))
-    elif price != price.quantize(CENT, rounding=ROUND_HALF_UP):
+    elif problem == rules.PLACES:
         warnings.append(_("prix arrondi au centime"))
     vat = item.vat_rate
-    if vat is None or vat not in VAT_RATES:
+    rate = None if vat is None else rules.match_vat_rate(vat)
+    if rate is None:
         errors.append(_("taux de TVA inconnu (%(vat)s)") % {"vat": vat if vat is not None else "—"})
-    values = {
-        "name": name,
-        "ref": ref,
-        "barcode": barcode,
-        "description": description,
-        "category": category,
+    if errors or price is None or rate is None:
+        return {"unit": unit, "unit_quantity": None, "price": None, "vat_rate": None}
+    return {
         "unit": unit,
-        "unit_quantity": _dec(quantity, MILLI) if not errors else None,
-        "price": _dec(price, CENT) if not errors else None,
-        "vat_rate": _dec(vat, CENT) if not errors else None,
-        "active": item.active,
+        "unit_quantity": rules.canonical("unit_quantity", _rounded("unit_quantity", quantity)),
+        "price": rules.canonical("price", _rounded("price", price)),
+        "vat_rate": rules.canonical("vat_rate", rate),
     }
+
+
+def _normalise(item: schemas.Product) -> tuple[dict[str, Value], list[str], list[str]]:
+    """Target values (canonical), warnings, and errors (an error row is not applied)."""
+    warnings: list[str] = []
+    errors: list[str] = []
+    values = _texts(item, warnings, errors)
+    values.update(_figures(item, warnings, errors))
+    values["active"] = item.active
     return values, warnings, errors
 
 
-def _dec(value: Decimal | None, step: Decimal) -> str | None:
-    return None if value is None else str(value.quantize(step, rounding=ROUND_HALF_UP))
+def _local_values(product: dict[str, Any]) -> dict[str, Value]:
+    return {name: rules.canonical(name, product[name]) for name in FIELDS}
 
 
-def _local_values(product: dict[str, Any]) -> dict[str, Any]:
-    values = {name: product[name] for name in FIELDS}
-    values["unit_quantity"] = _dec(product["unit_quantity"], MILLI)
-    values["price"] = _dec(product["price"], CENT)
-    values["vat_rate"] = _dec(product["vat_rate"], CENT)
-    return values
-
-
-def _same(field: str, old: Any, new: Any) -> bool:
-    if field in DECIMAL_FIELDS and old is not None and new is not None:
-        return Decimal(old) == Decimal(new)
-    return old == new
-
-
-def _diff(old: dict[str, Any], new: dict[str, Any], fields: list[str]) -> list[list[Any]]:
-    return [[f, old[f], new[f]] for f in fields if not _same(f, old[f], new[f])]
+def _diff(old: dict[str, Value], new: dict[str, Value]) -> list[Change]:
+    return [Change(f, old[f], new[f]) for f in FIELDS if old[f] != new[f]]
 
 
 def product_plan_rows(
     *, shop: Shop, items: list[schemas.Product]
-) -> tuple[list[dict[str, Any]], dict[str, int]]:
+) -> tuple[list[Row], dict[str, int]]:
     """Compare the remote list with the shop's products (one query) and build the rows."""
-    local = list(Product.objects.filter(shop=shop).values("id", "escarcelle_id", "photo", *FIELDS))
+    local = list(Product.objects.filter(shop=shop).values("id", "escarcelle_id", *FIELDS))
     by_eid = {p["escarcelle_id"]: p for p in local if p["escarcelle_id"]}
     unbound = [p for p in local if not p["escarcelle_id"]]
     unbound_barcodes = Counter(p["barcode"] for p in unbound if p["barcode"])
@@ -154,7 +155,7 @@ def product_plan_rows(
     remote_ids = Counter(i.id for i in items)
     claimed: set[int] = set()
     taken_refs: set[str] = set()
-    rows: list[dict[str, Any]] = []
+    rows: list[Row] = []
     counts = Counter({"archived_skipped": 0})
 
     for item in items:
@@ -162,107 +163,69 @@ def product_plan_rows(
             counts["duplicate_skipped"] += 1
             continue
         values, warnings, errors = _normalise(item)
-        if values["barcode"] and remote_barcodes[values["barcode"]] > 1:
+        if values["barcode"] and remote_barcodes[str(values["barcode"])] > 1:
             warnings.append(_("code-barres en double dans la liste Escarcelle"))
+        row = Row(RowStatus.NEW, key=item.id, name=str(values["name"]) or item.id)
+        old: dict[str, Value] | None = None
         bound = by_eid.get(item.id)
-        row: dict[str, Any] = {"eid": item.id, "name": values["name"] or item.id}
         if bound is not None:
             old = _local_values(bound)
-            row.update(pk=bound["id"], photo=bool(bound["photo"]))
+            row.target_id = bound["id"]
             if not item.active:
-                status = "deactivate" if bound["active"] else "unchanged"
+                row.status = RowStatus.DEACTIVATE if bound["active"] else RowStatus.UNCHANGED
                 values = {**old, "active": False}
             elif errors:
-                status = "error"
+                row.status = RowStatus.ERROR
             else:
-                status = "changed"
+                row.status = RowStatus.CHANGED
         elif not item.active:
             counts["archived_skipped"] += 1
             continue
         elif errors:
-            status, old = "error", None
+            row.status = RowStatus.ERROR
         else:
             match = None
-            if values["barcode"] and remote_barcodes[values["barcode"]] == 1:
-                match = by_barcode.get(values["barcode"])
+            barcode = str(values["barcode"])
+            if barcode and remote_barcodes[barcode] == 1:
+                match = by_barcode.get(barcode)
             if (match is None or match["id"] in claimed) and values["ref"]:
-                match = by_ref.get(values["ref"])
+                match = by_ref.get(str(values["ref"]))
             if match is not None and match["id"] not in claimed:
                 claimed.add(match["id"])
-                status, old = "link", _local_values(match)
-                row.update(pk=match["id"], photo=bool(match["photo"]))
-            else:
-                status, old = "new", None
-                row.update(pk=None, photo=False)
-        if status in ("new", "changed", "link") and values["ref"]:
-            owner = ref_owner.get(values["ref"])
-            if values["ref"] in taken_refs or (owner is not None and owner != row.get("pk")):
+                row.status, old, row.target_id = RowStatus.LINK, _local_values(match), match["id"]
+        ref = str(values["ref"])
+        if row.status in (RowStatus.NEW, RowStatus.CHANGED, RowStatus.LINK) and ref:
+            owner = ref_owner.get(ref)
+            if ref in taken_refs or (owner is not None and owner != row.target_id):
                 warnings.append(_("référence déjà utilisée par un autre produit : non importée"))
                 values["ref"] = old["ref"] if old else ""
-            taken_refs.add(values["ref"])
-        diff = _diff(old, values, FIELDS) if old is not None and status != "error" else []
-        if status == "changed" and not diff:
-            status = "unchanged"
-        row.update(status=status, values=values, diff=diff, warnings=warnings, errors=errors)
+            taken_refs.add(str(values["ref"]))
+        if old is not None and row.status != RowStatus.ERROR:
+            row.diff = _diff(old, values)
+        if row.status == RowStatus.CHANGED and not row.diff:
+            row.status = RowStatus.UNCHANGED
+        if row.status == RowStatus.NEW:
+            row.values = values
+        row.warnings, row.errors = warnings, errors
         rows.append(row)
 
     seen = set(remote_ids)
     for product in local:
         eid = product["escarcelle_id"]
         if eid and eid not in seen and product["active"]:
-            old = _local_values(product)
             rows.append(
-                {
-                    "eid": eid,
-                    "name": product["name"],
-                    "pk": product["id"],
-                    "photo": bool(product["photo"]),
-                    "status": "deactivate",
-                    "values": {**old, "active": False},
-                    "diff": [["active", True, False]],
-                    "warnings": [_("n'existe plus dans Escarcelle")],
-                    "errors": [],
-                }
+                Row(
+                    RowStatus.DEACTIVATE,
+                    key=eid,
+                    name=product["name"],
+                    target_id=product["id"],
+                    diff=[Change("active", True, False)],
+                    warnings=[_("n'existe plus dans Escarcelle")],
+                )
             )
-    for index, row in enumerate(rows):
-        row["i"] = index
-        counts[row["status"]] += 1
-        if row["warnings"]:
-            counts["warnings"] += 1
     return rows, dict(counts)
 
 
-def product_plan_apply(*, shop: Shop, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Write the selected rows: one INSERT for the new ones, one UPDATE for the others."""
-    now = timezone.now()
-    new = [{**row["values"], "escarcelle_id": row["eid"]} for row in rows if row["status"] == "new"]
-    updates: list[dict[str, Any]] = []
-    for row in rows:
-        if row["status"] not in ("changed", "link", "deactivate"):
-            continue
-        change: dict[str, Any] = dict.fromkeys(FIELDS)
-        for field, _old, new_value in row["diff"]:
-            change[field] = new_value
-        change["id"] = row["pk"]
-        change["escarcelle_id"] = row["eid"]
-        change["stock_source"] = StockSource.ESCARCELLE if row["status"] == "link" else None
-        updates.append(change)
-    bulk.insert_rows(
-        Product,
-        new,
-        constants={
-            "shop_id": shop.pk,
-            "stock_source": StockSource.ESCARCELLE,
-            "created_at": now,
-            "updated_at": now,
-        },
-    )
-    bulk.update_rows(
-        Product,
-        updates,
-        fields=[*FIELDS, "escarcelle_id", "stock_source"],
-        constants={"updated_at": now},
-        where={"shop_id": shop.pk},
-    )
-    done = Counter(row["status"] for row in rows)
-    return {k: done[k] for k in ("new", "changed", "link", "deactivate")}
+def product_rows_write(shop: Shop, rows: list[Row]) -> dict[str, int]:
+    """One chunk of the confirmation: the catalog's writer, bound to Escarcelle."""
+    return product_plan_rows_write(shop=shop, rows=rows, bind=True)

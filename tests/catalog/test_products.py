@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Product, StockSource
-from catalog.validators import ean_is_valid
+from catalog.rules import gtin_is_valid
 from tests.factories import make_catalogue, make_order_line, make_product
 
 
@@ -161,12 +161,16 @@ def test_the_import_export_menu_links_to_csv_and_escarcelle_imports(manager_clie
 # --- create / edit ------------------------------------------------------------------------
 
 
-def test_ean_check_digits():
-    assert ean_is_valid("3017620422003")  # EAN-13
-    assert ean_is_valid("96385074")  # EAN-8
-    assert not ean_is_valid("3017620422004")
-    assert not ean_is_valid("12345")
-    assert not ean_is_valid("301762042200a")
+def test_gtin_check_digits():
+    assert gtin_is_valid("3017620422003")  # EAN-13
+    assert gtin_is_valid("96385074")  # EAN-8
+    assert gtin_is_valid("036000291452")  # GTIN-12 (UPC-A)
+    assert gtin_is_valid("10012345678902")  # GTIN-14
+    assert not gtin_is_valid("3017620422004")
+    assert not gtin_is_valid("12345678901234")
+    assert not gtin_is_valid("12345")
+    assert not gtin_is_valid("301762042200a")
+    assert not gtin_is_valid("３０１７６２０４２２００３")  # full-width digits
 
 
 def test_a_manager_creates_a_product_with_a_comma_price(manager_client, shop):
@@ -176,6 +180,13 @@ def test_a_manager_creates_a_product_with_a_comma_price(manager_client, shop):
     assert product.price == Decimal("2.99")
     assert product.vat_rate == Decimal("5.5")
     assert product.stock == Decimal("12")
+
+
+@pytest.mark.parametrize("barcode", ["036000291452", "10012345678902"])
+def test_gtin_12_and_14_barcodes_are_accepted_by_the_form(manager_client, shop, barcode):
+    response = manager_client.post(url(shop, "product_create"), valid_form(barcode=barcode))
+    assert response.status_code == 302
+    assert Product.objects.get(shop=shop, ref="RIZ-1").barcode == barcode
 
 
 def test_a_bad_barcode_is_refused_with_a_french_message(manager_client, shop):

@@ -17,7 +17,9 @@ from catalog.models import Product
 from escarcelle.client import EscarcelleClient, EscarcelleError
 from escarcelle.connection import connection_save
 from escarcelle.imports.plans import import_plan_apply, import_plan_build, import_plan_create
-from escarcelle.models import ImportPlan, PlanStatus
+from escarcelle.models import ImportPlan
+from imports.models import PlanStatus
+from imports.selectors import plan_rows
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -130,22 +132,22 @@ def test_bad_rows_become_errors_and_warnings_and_the_rest_imports(hostile, hosti
             product(4, vat_rate="7"),
             product(5, name="<script>alert('x')</script> Riz"),
             product(6, name=long_name),
-            product(7, barcode="3760123456786"),
-            product(8, barcode="3760123456786"),
+            product(7, barcode="3760123456784"),
+            product(8, barcode="3760123456784"),
             product(9, name="Nul\x00caractère", ref="R-9"),
             product(10, ref="R-9"),
         ]
     )
     plan = build(hostile_shop, manager)
     assert plan.status == PlanStatus.READY
-    rows = {row["eid"]: row for row in plan.rows}
-    assert [rows[f"prd_{n}"]["status"] for n in (1, 2, 3, 4)] == ["error"] * 4
-    assert "prix négatif" in rows["prd_1"]["errors"]
-    assert "prix manquant" in rows["prd_2"]["errors"]
-    assert any("HTML" in w for w in rows["prd_5"]["warnings"])
-    assert any("coupé à 255" in w for w in rows["prd_6"]["warnings"])
-    assert any("double" in w for w in rows["prd_7"]["warnings"])
-    assert any("déjà utilisée" in w for w in rows["prd_10"]["warnings"])
+    rows = {row.key: row for row in plan_rows(plan)}
+    assert [rows[f"prd_{n}"].status for n in (1, 2, 3, 4)] == ["error"] * 4
+    assert "prix négatif" in rows["prd_1"].errors
+    assert "prix manquant" in rows["prd_2"].errors
+    assert any("HTML" in w for w in rows["prd_5"].warnings)
+    assert any("coupé à 255" in w for w in rows["prd_6"].warnings)
+    assert any("double" in w for w in rows["prd_7"].warnings)
+    assert any("déjà utilisée" in w for w in rows["prd_10"].warnings)
     import_plan_apply(shop=hostile_shop, plan_id=plan.pk, user=manager)
     stored = {p.escarcelle_id: p for p in Product.objects.filter(shop=hostile_shop)}
     assert set(stored) == {f"prd_{n}" for n in range(5, 11)}
@@ -226,7 +228,7 @@ def test_an_id_twice_in_the_list_is_left_out_and_said_on_the_preview(
     hostile.products([product(1), product(1, name="Autre nom"), product(2)])
     plan = build(hostile_shop, manager)
     assert plan.status == PlanStatus.READY
-    assert [row["eid"] for row in plan.rows] == ["prd_2"]
+    assert [row.key for row in plan_rows(plan)] == ["prd_2"]
     url = reverse(
         "escarcelle:import_products_plan",
         kwargs={"shop_slug": hostile_shop.slug, "plan_id": plan.pk},
@@ -291,12 +293,12 @@ def test_bad_beneficiary_rows_become_errors_and_warnings_and_the_rest_imports(
     import_plan_build(plan_id=plan.pk)
     plan.refresh_from_db()
     assert plan.status == PlanStatus.READY, plan.error
-    rows = {row["eid"]: row for row in plan.rows}
-    assert [rows[f"ben_{n}"]["status"] for n in (1, 2, 3, 6, 7)] == ["error"] * 5
-    assert any("e-mail invalide" in w for w in rows["ben_4"]["warnings"])
-    assert rows["ben_5"]["values"]["household_size"] == 1
-    assert rows["ben_5"]["values"]["card_number"] == "9" * 64
-    assert any("double" in e for e in rows["ben_7"]["errors"])
+    rows = {row.key: row for row in plan_rows(plan)}
+    assert [rows[f"ben_{n}"].status for n in (1, 2, 3, 6, 7)] == ["error"] * 5
+    assert any("e-mail invalide" in w for w in rows["ben_4"].warnings)
+    assert rows["ben_5"].values["household_size"] == 1
+    assert rows["ben_5"].values["card_number"] == "9" * 64
+    assert any("double" in e for e in rows["ben_7"].errors)
     import_plan_apply(shop=hostile_shop, plan_id=plan.pk, user=manager)
     imported = set(
         BeneficiaryProfile.objects.filter(shop=hostile_shop).values_list("escarcelle_id", flat=True)

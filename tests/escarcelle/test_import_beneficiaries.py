@@ -9,7 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 
 from escarcelle.imports.plans import import_plan_apply, import_plan_build, import_plan_create
-from escarcelle.models import PlanStatus
+from imports.models import PlanStatus
+from imports.selectors import plan_rows
 from shops.models import BeneficiaryProfile, Membership, Role
 from tests.factories import make_beneficiary, make_membership, make_user
 
@@ -64,8 +65,8 @@ def test_a_member_is_matched_by_email_case_insensitively(connected, shop, manage
     user = make_user(email=person["email"].upper())
     existing = make_beneficiary(shop=shop, user=user, participation_rate="100")
     plan = build(shop, manager)
-    link = [row for row in plan.rows if row["status"] == "link"]
-    assert [row["eid"] for row in link] == [person["id"]]
+    link = [row for row in plan_rows(plan) if row.status == "link"]
+    assert [row.key for row in link] == [person["id"]]
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     existing.refresh_from_db()
     assert existing.escarcelle_id == person["id"]
@@ -78,8 +79,8 @@ def test_a_manager_address_is_never_turned_into_a_beneficiary(connected, shop, m
     person = [p for p in usable(connected.beneficiaries()) if p["email"]][0]
     make_membership(shop=shop, user=make_user(email=person["email"]), role=Role.MANAGER)
     plan = build(shop, manager)
-    row = next(row for row in plan.rows if row["eid"] == person["id"])
-    assert row["status"] == "error"
+    row = next(row for row in plan_rows(plan) if row.key == person["id"])
+    assert row.status == "error"
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     assert not BeneficiaryProfile.objects.filter(escarcelle_id=person["id"]).exists()
 
@@ -92,7 +93,7 @@ def test_ended_access_is_shown_and_deactivated_on_confirmation(connected, shop, 
     connected.update_beneficiary(ended.escarcelle_id, access_valid_until="2020-01-01")
     connected.update_beneficiary(inactive.escarcelle_id, active=False)
     plan = build(shop, manager)
-    deactivate = {row["eid"] for row in plan.rows if row["status"] == "deactivate"}
+    deactivate = {row.key for row in plan_rows(plan) if row.status == "deactivate"}
     assert deactivate == {ended.escarcelle_id, inactive.escarcelle_id}
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     ended.refresh_from_db()
@@ -106,6 +107,6 @@ def test_a_second_beneficiary_import_changes_nothing(connected, shop, manager):
     import_plan_apply(shop=shop, plan_id=build(shop, manager).pk, user=manager)
     before = list(BeneficiaryProfile.objects.order_by("id").values())
     plan = build(shop, manager)
-    assert {row["status"] for row in plan.rows} <= {"unchanged"}
+    assert {row.status for row in plan_rows(plan)} <= {"unchanged"}
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     assert list(BeneficiaryProfile.objects.order_by("id").values()) == before

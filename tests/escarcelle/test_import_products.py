@@ -15,9 +15,11 @@ from escarcelle.imports.plans import (
     import_plan_apply,
     import_plan_build,
     import_plan_create,
-    import_plan_set_opt_outs,
 )
-from escarcelle.models import ImportPlan, ImportRun, PlanStatus
+from escarcelle.models import ImportPlan, ImportRun
+from imports.models import PlanStatus
+from imports.selectors import plan_rows
+from imports.services import plan_opt_outs_set
 from tests.factories import make_beneficiary, make_catalogue, make_distribution, make_order
 
 
@@ -41,7 +43,7 @@ def snapshot(shop) -> list[tuple]:
 
 
 def by_status(plan: ImportPlan, status: str) -> list[dict]:
-    return [row for row in plan.rows if row["status"] == status]
+    return [row for row in plan_rows(plan) if row.status == status]
 
 
 def test_a_first_import_creates_every_active_product_as_previewed(connected, shop, manager):
@@ -71,7 +73,7 @@ def test_a_second_import_of_unchanged_data_changes_nothing(connected, shop, mana
     import_plan_apply(shop=shop, plan_id=build(shop, manager).pk, user=manager)
     before = snapshot(shop)
     plan = build(shop, manager)
-    assert {row["status"] for row in plan.rows} == {"unchanged"}
+    assert {row.status for row in plan_rows(plan)} == {"unchanged"}
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     assert snapshot(shop) == before
 
@@ -83,11 +85,12 @@ def test_a_price_and_name_change_shows_exactly_that_difference(connected, shop, 
     connected.update_product(target["id"], price="9.87", name="Riz long 1 kg")
     plan = build(shop, manager)
     changed = by_status(plan, "changed")
-    assert [row["eid"] for row in changed] == [target["id"]]
-    assert sorted(changed[0]["diff"]) == sorted(
-        [["name", target["name"], "Riz long 1 kg"], ["price", target["price"], "9.87"]]
-    )
-    assert plan.counts["unchanged"] == len(plan.rows) - 1
+    assert [row.key for row in changed] == [target["id"]]
+    assert {(c.field, c.old, c.new) for c in changed[0].diff} == {
+        ("name", target["name"], "Riz long 1 kg"),
+        ("price", target["price"], "9.87"),
+    }
+    assert plan.counts["unchanged"] == len(plan_rows(plan)) - 1
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     product = Product.objects.get(shop=shop, escarcelle_id=target["id"])
     assert (product.name, product.price) == ("Riz long 1 kg", Decimal("9.87"))
@@ -118,7 +121,7 @@ def test_unbound_products_are_linked_by_barcode_then_ref(connected, shop, manage
                                price=Decimal("1"))  # fmt: skip
     b = Product.objects.create(shop=shop, name="Local B", ref=by_ref["ref"], price=Decimal("1"))
     plan = build(shop, manager)
-    links = {row["eid"]: row["pk"] for row in by_status(plan, "link")}
+    links = {row.key: row.target_id for row in by_status(plan, "link")}
     assert links == {by_barcode["id"]: a.pk, by_ref["id"]: b.pk}
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     a.refresh_from_db()
@@ -141,7 +144,7 @@ def test_products_archived_or_gone_in_escarcelle_are_deactivated_never_deleted(
                                    escarcelle_id="prd_999999")  # fmt: skip
     count = Product.objects.filter(shop=shop).count()
     plan = build(shop, manager)
-    assert {row["eid"] for row in by_status(plan, "deactivate")} == {archived["id"], "prd_999999"}
+    assert {row.key for row in by_status(plan, "deactivate")} == {archived["id"], "prd_999999"}
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     assert Product.objects.filter(shop=shop).count() == count
     assert not Product.objects.get(shop=shop, escarcelle_id=archived["id"]).active
@@ -152,10 +155,10 @@ def test_products_archived_or_gone_in_escarcelle_are_deactivated_never_deleted(
 def test_opted_out_rows_are_not_applied(connected, shop, manager):
     connected.seed(products=6, beneficiaries=0)
     plan = build(shop, manager)
-    skipped = plan.rows[0]
-    import_plan_set_opt_outs(plan=plan, shown=[0, 1], excluded=[0])
+    skipped = plan_rows(plan)[0]
+    plan_opt_outs_set(plan=plan, shown=[0, 1], excluded=[0])
     run = import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
-    assert not Product.objects.filter(shop=shop, escarcelle_id=skipped["eid"]).exists()
+    assert not Product.objects.filter(shop=shop, escarcelle_id=skipped.key).exists()
     assert run.counts["new"] == plan.counts["new"] - 1
 
 
@@ -163,7 +166,7 @@ def test_an_applied_plan_cannot_be_confirmed_twice(connected, shop, manager):
     connected.seed(products=3, beneficiaries=0)
     plan = build(shop, manager)
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
-    with pytest.raises(Refusal, match="déjà été confirmé"):
+    with pytest.raises(Refusal, match="déjà été appliqué"):
         import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
 
 
@@ -235,7 +238,7 @@ def test_a_price_change_leaves_the_orders_of_an_open_distribution_at_their_price
     before = list(OrderLine.objects.filter(order=order).values_list("shelf_price", "unit_price"))
     connected.update_product(product.escarcelle_id, price=str(old_price + Decimal("1.25")))
     plan = build(shop, manager)
-    assert [row["eid"] for row in by_status(plan, "changed")] == [product.escarcelle_id]
+    assert [row.key for row in by_status(plan, "changed")] == [product.escarcelle_id]
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     product.refresh_from_db()
     assert product.price == old_price + Decimal("1.25")

@@ -14,8 +14,10 @@ from escarcelle.imports.plans import (
     import_plan_create,
     import_plans_purge,
 )
-from escarcelle.models import ImportPlan, ImportRun, PlanStatus
-from escarcelle.tasks import import_plans_purge_task
+from escarcelle.models import ImportPlan, ImportRun
+from imports.models import PlanStatus
+from imports.selectors import plan_rows
+from imports.tasks import plans_purge_task
 
 LONG_AGO = datetime.timedelta(days=3)
 
@@ -53,7 +55,7 @@ def test_an_old_applied_plan_keeps_its_history_and_the_stale_check(connected, sh
     age(applied, LONG_AGO)
     import_plans_purge()
     applied.refresh_from_db()
-    assert applied.rows == [] and applied.status == PlanStatus.APPLIED
+    assert plan_rows(applied) == [] and applied.status == PlanStatus.APPLIED
     assert applied.counts["new"] == 3
     assert ImportRun.objects.get(result="success").plan_id == applied.pk
     with pytest.raises(Refusal, match="Un autre import a été confirmé"):
@@ -63,7 +65,7 @@ def test_an_old_applied_plan_keeps_its_history_and_the_stale_check(connected, sh
 def test_starting_an_import_purges_only_this_shops_old_plans(connected, shop, other_shop, manager):
     connected.seed(products=2, beneficiaries=0)
     mine = built(shop, manager)
-    theirs = ImportPlan.objects.create(shop=other_shop, kind="products", rows=[{"i": 0}])
+    theirs = ImportPlan.objects.create(shop=other_shop, kind="products")
     age(mine, LONG_AGO)
     age(theirs, LONG_AGO)
     import_plan_create(shop=shop, kind="products", user=manager)
@@ -75,5 +77,5 @@ def test_the_daily_task_purges_every_shop(shop):
     plan = ImportPlan.objects.create(
         shop=shop, kind="beneficiaries", expires_at=timezone.now() - LONG_AGO
     )
-    import_plans_purge_task.call_local()
+    plans_purge_task.call_local()
     assert not ImportPlan.objects.filter(pk=plan.pk).exists()

@@ -15,6 +15,7 @@ from escarcelle.client import EscarcelleError
 from escarcelle.connection import client_for_shop, connection_keys_rotate
 from escarcelle.imports.plans import import_plan_build, import_plan_create
 from escarcelle.models import Connection, ImportPlan, ImportRun
+from imports.selectors import plan_rows
 from shops.models import Role
 from tests.factories import make_membership
 
@@ -158,16 +159,16 @@ def test_a_product_import_through_the_pages(connected, shop, manager_client):
     assert "Page 1 sur 2" in preview
     assert not Product.objects.filter(shop=shop).exists()
     # Untick the first row of page 2, move back to page 1, then confirm from there.
-    second_page = [row["i"] for row in plan.rows[100:]]
+    second_page = [row.i for row in plan_rows(plan)[100:]]
     data = {"shown": second_page, "keep": second_page[1:], "goto": "1"}
     manager_client.post(plan_url(plan) + "?page=2", data)
-    first_page = [row["i"] for row in plan.rows[:100]]
+    first_page = [row.i for row in plan_rows(plan)[:100]]
     response = manager_client.post(
         plan_url(plan), {"shown": first_page, "keep": first_page, "confirm": "1"}
     )
     assert response.status_code == 302
     assert Product.objects.filter(shop=shop).count() == plan.counts["new"] - 1
-    assert not Product.objects.filter(escarcelle_id=plan.rows[100]["eid"]).exists()
+    assert not Product.objects.filter(escarcelle_id=plan_rows(plan)[100].key).exists()
     done = manager_client.get(plan_url(plan)).content.decode()
     assert "vérifiez bien vos produits avant de les ajouter dans un catalogue" in done.lower()
     assert "Pensez à leur attribuer une photo" in done
@@ -195,7 +196,7 @@ def test_a_build_lost_by_the_worker_stops_polling_and_says_so(
 ):
     plan = import_plan_create(shop=shop, kind="products", user=manager)
     ImportPlan.objects.filter(pk=plan.pk).update(
-        status="fetching", created_at=plan.created_at - ImportPlan.BUILD_TIMEOUT
+        status="reading", created_at=plan.created_at - ImportPlan.BUILD_TIMEOUT
     )
     polling = manager_client.get(plan_url(plan) + "?poll=1", headers={"HX-Request": "true"})
     assert polling["HX-Refresh"] == "true"
