@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 
 import dj_database_url
 
@@ -12,7 +13,7 @@ from epiclic.settings import DATABASES
 
 _test_url = os.environ.get("TEST_DATABASE_URL")
 if _test_url:
-    DATABASES["default"] = dj_database_url.parse(_test_url)
+    DATABASES["default"] = dict(dj_database_url.parse(_test_url))
     # One test database per run, so that parallel runs on one server do not collide.
     DATABASES["default"]["TEST"] = {"NAME": f"test_epiclic_{os.getpid()}"}
 else:
@@ -33,6 +34,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-MEDIA_ROOT = tempfile.mkdtemp(prefix="epiclic-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="epiclic-media-"))
 ESCARCELLE_CONNECT_TIMEOUT = 2.0
 ESCARCELLE_READ_TIMEOUT = 3.0

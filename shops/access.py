@@ -12,10 +12,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
@@ -25,7 +27,13 @@ from shops.models import Membership, Role, Shop
 M = TypeVar("M", bound=Model)
 
 
-class ShopRequest(HttpRequest):
+class AuthenticatedRequest(HttpRequest):
+    """The request of a view behind sign-in (``login_required``, ``shop_view``), for typing."""
+
+    user: User
+
+
+class ShopRequest(AuthenticatedRequest):
     """The request a shop view receives (for type checking): the shop, the membership, htmx.
 
     ``user`` is signed in (``shop_view`` redirected anonymous visitors).
@@ -57,12 +65,20 @@ def access_shop(request: HttpRequest, shop_slug: str, *, role: str | None) -> Me
     return membership
 
 
-def shop_view(role: str | None = Role.MANAGER) -> Callable:
-    """Decorator for every view under ``/<shop_slug>/``: sign-in, shop and role checks."""
+ShopView = Callable[..., HttpResponseBase]
 
-    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+
+def shop_view(role: str | None = Role.MANAGER) -> Callable[[ShopView], ShopView]:
+    """Decorator for every view under ``/<shop_slug>/``: sign-in, shop and role checks.
+
+    The view takes a ``ShopRequest`` first, then the URL's arguments other than ``shop_slug``.
+    """
+
+    def decorator(view: ShopView) -> ShopView:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, shop_slug: str, *args: Any, **kwargs: Any):
+        def wrapper(
+            request: HttpRequest, shop_slug: str, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = access_shop(request, shop_slug, role=role)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from epiclic.errors import Refusal
-from shops.access import access_object, manager_view
+from shops.access import ShopRequest, access_object, manager_view
 from shops.forms import PROFILE_FIELDS, BeneficiaryCreateForm, BeneficiaryForm
 from shops.models import BeneficiaryProfile
 from shops.services import beneficiary_create, beneficiary_update
@@ -21,7 +21,7 @@ PAGE_SIZE = 50
 
 
 @manager_view
-def beneficiary_list(request: HttpRequest) -> HttpResponse:
+def beneficiary_list(request: ShopRequest) -> HttpResponse:
     profiles = (
         BeneficiaryProfile.objects.filter(shop=request.shop)
         .select_related("membership__user")
@@ -44,7 +44,7 @@ def beneficiary_list(request: HttpRequest) -> HttpResponse:
 
 
 @manager_view
-def beneficiary_create_view(request: HttpRequest) -> HttpResponse:
+def beneficiary_create_view(request: ShopRequest) -> HttpResponse:
     form = BeneficiaryCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -64,14 +64,14 @@ def beneficiary_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "shops/beneficiary_form.html", {"form": form})
 
 
-def _profile(request: HttpRequest, pk: int) -> BeneficiaryProfile:
+def _profile(request: ShopRequest, pk: int) -> BeneficiaryProfile:
     return access_object(
         request.shop, BeneficiaryProfile.objects.select_related("membership__user"), pk=pk
     )
 
 
 @manager_view
-def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def beneficiary_edit(request: ShopRequest, pk: int) -> HttpResponse:
     profile = _profile(request, pk)
     form = BeneficiaryForm(request.POST or None, instance=profile)
     if request.method == "POST" and form.is_valid():
@@ -89,7 +89,7 @@ def beneficiary_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_view
 @require_POST
-def beneficiary_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def beneficiary_deactivate(request: ShopRequest, pk: int) -> HttpResponse:
     profile = _profile(request, pk)
     profile.active = False
     profile.save(update_fields=["active", "updated_at"])

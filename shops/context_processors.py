@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from shops.models import Role
+from shops.models import Membership, Role
 
 MANAGER_TABS = [
     ("catalog:products", _("Produits")),
@@ -20,7 +22,7 @@ BENEFICIARY_TABS = [
 ]
 
 
-def shop(request: HttpRequest) -> dict:
+def shop(request: HttpRequest) -> dict[str, Any]:
     membership = getattr(request, "membership", None)
     if membership is None:
         return {}
@@ -34,5 +36,5 @@ def shop(request: HttpRequest) -> dict:
         "membership": membership,
         "is_manager": membership.role == Role.MANAGER,
         "nav_tabs": nav_tabs,
-        "other_shops": request.user.memberships.count() > 1,
+        "other_shops": Membership.objects.filter(user_id=membership.user_id).count() > 1,
     }

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from epiclic.numbers import FrenchDecimalField
 from shops.models import BeneficiaryProfile
 
 PROFILE_FIELDS = [
@@ -34,8 +36,13 @@ class BeneficiaryForm(forms.ModelForm):
         model = BeneficiaryProfile
         fields = PROFILE_FIELDS
         widgets = {"access_valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        # Figures are read by the one French decimal parser: "12,5" and "12.5" alike.
+        field_classes = {
+            "participation_rate": FrenchDecimalField,
+            "monthly_budget": FrenchDecimalField,
+        }
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             user = self.instance.membership.user
@@ -65,10 +72,10 @@ class BeneficiaryForm(forms.ModelForm):
         budget.error_messages["invalid"] = _(
             "Indiquez un montant en chiffres, par exemple 120 ou 45,50."
         )
-        self.fields["access_valid_until"].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
-        self.fields["access_valid_until"].error_messages["invalid"] = _(
-            "Indiquez une date au format jj/mm/aaaa."
-        )
+        valid_until = self.fields["access_valid_until"]
+        assert isinstance(valid_until, forms.DateField)
+        valid_until.input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        valid_until.error_messages["invalid"] = _("Indiquez une date au format jj/mm/aaaa.")
 
     def clean_household_size(self) -> int:
         size = self.cleaned_data["household_size"]
@@ -84,7 +91,7 @@ class BeneficiaryCreateForm(BeneficiaryForm):
         help_text=_("Sert d'identifiant ; un lien pour choisir un mot de passe y sera envoyé."),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.order_fields(["email", "first_name", "last_name", *PROFILE_FIELDS])
 

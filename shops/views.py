@@ -1,29 +1,28 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
-from shops.access import manager_view, member_view
+from shops.access import AuthenticatedRequest, ShopRequest, manager_view, member_view
 from shops.models import Membership, Role, Shop
 
 
 def shop_home_url(membership: Membership) -> str:
-    from django.urls import reverse
-
     name = "catalog:products" if membership.role == Role.MANAGER else "distributions:order"
     return reverse(name, kwargs={"shop_slug": membership.shop.slug})
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     """After sign-in: straight to the only shop, or a picker when there are several."""
     memberships = list(
         Membership.objects.filter(user=request.user).select_related("shop").order_by("shop__name")
     )
     if len(memberships) == 1:
         return redirect(shop_home_url(memberships[0]))
-    shops_for_superuser = []
+    shops_for_superuser = Shop.objects.none()
     if request.user.is_superuser:
         shops_for_superuser = Shop.objects.exclude(
             pk__in=[m.shop_id for m in memberships]
@@ -36,10 +35,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @member_view
-def shop_home(request: HttpRequest) -> HttpResponse:
+def shop_home(request: ShopRequest) -> HttpResponse:
     return redirect(shop_home_url(request.membership))
 
 
 @manager_view
-def settings_index(request: HttpRequest) -> HttpResponse:
+def settings_index(request: ShopRequest) -> HttpResponse:
     return render(request, "shops/settings.html", {})
