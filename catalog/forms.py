@@ -94,7 +94,7 @@ class ProductForm(forms.ModelForm):
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
-    def __init__(self, *args: object, shop: Shop, **kwargs: object) -> None:
+    def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shop = shop
         self.instance.shop = shop
@@ -104,9 +104,9 @@ class ProductForm(forms.ModelForm):
             self.initial["vat_rate"] = str(rate if rate is not None else self.instance.vat_rate)
         if not self.instance.escarcelle_id:
             # Only the Escarcelle import binds a product to Escarcelle stock.
-            self.fields["stock_source"].choices = [
-                (StockSource.MANUAL.value, StockSource.MANUAL.label)
-            ]
+            stock_source = self.fields["stock_source"]
+            assert isinstance(stock_source, forms.ChoiceField)
+            stock_source.choices = [(StockSource.MANUAL.value, StockSource.MANUAL.label)]
 
     def clean_barcode(self) -> str:
         barcode = self.cleaned_data["barcode"].strip().replace(" ", "")
@@ -190,8 +190,8 @@ class CatalogueForm(forms.ModelForm):
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         starts, ends = data.get("starts_on"), data.get("ends_on")
         if starts and ends and ends < starts:
             self.add_error("ends_on", _("La fin doit être après le début."))

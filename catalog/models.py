@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -138,7 +138,7 @@ class CsvImportPlan(ImportPlan):
     (``imports``); ``catalog.services`` reads the file and writes the products.
     """
 
-    objects = CsvImportPlanManager()
+    objects: ClassVar[CsvImportPlanManager] = CsvImportPlanManager()
 
     class Meta:
         proxy = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -35,7 +36,7 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def process_photo(upload: object) -> tuple[bytes, bytes]:
+def process_photo(upload: IO[bytes]) -> tuple[bytes, bytes]:
     """The (photo, thumbnail) JPEG bytes of an uploaded file, or a French ValidationError."""
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_UPLOAD_BYTES:

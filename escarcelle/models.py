@@ -3,7 +3,7 @@ history (the plans themselves are the import pipeline's, ``imports``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -72,7 +72,7 @@ class ImportPlan(imports_models.ImportPlan):
     for another account than the shop's current one is refused.
     """
 
-    objects = EscarcelleImportPlanManager()
+    objects: ClassVar[EscarcelleImportPlanManager] = EscarcelleImportPlanManager()
 
     class Meta:
         proxy = True

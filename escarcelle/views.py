@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from escarcelle.client import EscarcelleError
 from escarcelle.connection import connection_for, connection_remove, connection_save
 from escarcelle.models import ImportRun
-from shops.access import manager_view
+from shops.access import ShopRequest, manager_view
 
 # Templates of optional sections of the Synchro Escarcelle page. Sub-apps (stock sync, sales
 # push) append their template names in their AppConfig.ready(); each is included with the
@@ -35,7 +35,7 @@ class KeyForm(forms.Form):
 @sensitive_post_parameters("api_key")
 @manager_view
 @sensitive_variables("form", "api_key")
-def settings_page(request: HttpRequest) -> HttpResponse:
+def settings_page(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     form = KeyForm()
     if request.method == "POST":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, models
 
@@ -28,9 +28,15 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
 
+def _field(model: type[models.Model], name: str) -> models.Field:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field), name
+    return field
+
+
 def _db_type(field: models.Field) -> str:
-    if field.primary_key:
-        return str(field.rel_db_type(connection))
+    if field.primary_key:  # the type a reference to it has: bigint, not bigserial
+        return str(cast(Any, field).rel_db_type(connection))
     return str(field.db_type(connection))
 
 
@@ -77,8 +83,7 @@ def _insert(
         f"SELECT {', '.join(select)} FROM {source} AS {alias}"
     )
     if returning:
-        fields = [model._meta.get_field(name) for name in returning]
-        sql += " RETURNING " + ", ".join(q(f.column) for f in fields)  # type: ignore[union-attr]
+        sql += " RETURNING " + ", ".join(q(_field(model, name).column) for name in returning)
     return sql, [*params, json.dumps(rows)]
 
 
@@ -132,39 +137,38 @@ def update_rows(
     """
     if not rows:
         return 0
-    meta = model._meta
-    pk = meta.pk
+    pk = model._meta.pk
     assert pk is not None
     q = connection.ops.quote_name
-    table = q(meta.db_table)
-    varying = [meta.get_field(name) for name in fields]
+    table = q(model._meta.db_table)
+    varying = [_field(model, name) for name in fields]
     assert len(varying) < 63, "one bit of the mask per field"
     sets: list[str] = []
     params: list[Any] = []
     for bit, field in enumerate(varying):
-        column, attname = q(field.column), q(field.attname)  # type: ignore[union-attr]
+        column, attname = q(field.column), q(field.attname)
         sets.append(
             f"{column} = CASE WHEN (j.{q(_MASK)} & {1 << bit}) <> 0 "
             f"THEN j.{attname} ELSE {table}.{column} END"
         )
     for name, value in (constants or {}).items():
-        field = meta.get_field(name)
-        sets.append(f"{q(field.column)} = %s")  # type: ignore[union-attr]
-        params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
-    names = [f.attname for f in varying]  # type: ignore[union-attr]
+        field = _field(model, name)
+        sets.append(f"{q(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    names = [f.attname for f in varying]
     payload = []
     for row in rows:
         mask = sum(1 << bit for bit, name in enumerate(names) if name in row)
         payload.append({**row, _MASK: mask})
     typed = [(pk.attname, _db_type(pk)), (_MASK, "bigint")]
-    typed += [(f.attname, _db_type(f)) for f in varying]  # type: ignore[union-attr, arg-type]
+    typed += [(f.attname, _db_type(f)) for f in varying]
     source, alias = _source(typed)
     conditions = [f"{table}.{q(pk.column)} = j.{q(pk.attname)}"]
     where_params: list[Any] = []
     for name, value in (where or {}).items():
-        field = meta.get_field(name)
-        conditions.append(f"{table}.{q(field.column)} = %s")  # type: ignore[union-attr]
-        where_params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
+        field = _field(model, name)
+        conditions.append(f"{table}.{q(field.column)} = %s")
+        where_params.append(field.get_db_prep_save(value, connection))
     sql = (
         f"UPDATE {table} SET {', '.join(sets)} FROM {source} "  # noqa: S608 (names from _meta)
         f"AS {alias} WHERE {' AND '.join(conditions)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from django.core.paginator import Page, Paginator
 
@@ -52,6 +53,11 @@ def plan_page(
     if status not in RowStatus.__members__.values():
         status = None
     return Paginator(_StoredRows(plan, status), per_page).get_page(number)  # type: ignore[arg-type]
+
+
+def page_rows(page: Page) -> list[ShownRow]:
+    """The rows of a page made by ``plan_page``."""
+    return cast(list[ShownRow], page.object_list)
 
 
 def plan_rows(plan: ImportPlan) -> list[Row]:

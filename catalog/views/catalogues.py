@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -15,23 +15,23 @@ from django.views.decorators.http import require_POST
 from catalog import selectors, services
 from catalog.forms import CatalogueForm, ProductFilterForm
 from catalog.models import Catalogue
-from shops.access import access_object, manager_view
+from shops.access import ShopRequest, access_object, manager_view
 
 PAGE_SIZE = 50
 
 
-def _ids(request: HttpRequest) -> list[int]:
+def _ids(request: ShopRequest) -> list[int]:
     return [int(v) for v in request.POST.getlist("product") if v.isdigit()]
 
 
 @manager_view
-def catalogue_list(request: HttpRequest) -> HttpResponse:
+def catalogue_list(request: ShopRequest) -> HttpResponse:
     catalogues = selectors.catalogue_list(request.shop)
     return render(request, "catalog/catalogue_list.html", {"catalogues": catalogues})
 
 
 @manager_view
-def catalogue_create(request: HttpRequest) -> HttpResponse:
+def catalogue_create(request: ShopRequest) -> HttpResponse:
     form = CatalogueForm(request.POST or None, instance=Catalogue(shop=request.shop))
     if request.method == "POST" and form.is_valid():
         catalogue = form.save()
@@ -45,7 +45,7 @@ def catalogue_create(request: HttpRequest) -> HttpResponse:
 
 
 @manager_view
-def catalogue_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def catalogue_edit(request: ShopRequest, pk: int) -> HttpResponse:
     catalogue = access_object(request.shop, Catalogue, pk=pk)
     form = CatalogueForm(request.POST or None, instance=catalogue)
     if request.method == "POST" and form.is_valid():
@@ -56,7 +56,7 @@ def catalogue_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_view
-def catalogue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def catalogue_detail(request: ShopRequest, pk: int) -> HttpResponse:
     catalogue = access_object(request.shop, Catalogue, pk=pk)
     q = request.GET.get("q", "").strip()
     qs = selectors.catalogue_products(catalogue, q)
@@ -72,7 +72,7 @@ def catalogue_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_view
-def catalogue_add(request: HttpRequest, pk: int) -> HttpResponse:
+def catalogue_add(request: ShopRequest, pk: int) -> HttpResponse:
     catalogue = access_object(request.shop, Catalogue, pk=pk)
     if request.method == "POST":
         added = services.catalogue_add_products(catalogue=catalogue, product_ids=_ids(request))
@@ -101,7 +101,7 @@ def catalogue_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_view
 @require_POST
-def catalogue_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def catalogue_remove(request: ShopRequest, pk: int) -> HttpResponse:
     catalogue = access_object(request.shop, Catalogue, pk=pk)
     removed = services.catalogue_remove_products(catalogue=catalogue, product_ids=_ids(request))
     messages.success(

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,19 +15,19 @@ from catalog import selectors, services
 from catalog.forms import ProductFilterForm, ProductForm
 from catalog.models import Product
 from epiclic.errors import Refusal
-from shops.access import access_object, manager_view, member_view
+from shops.access import ShopRequest, access_object, manager_view, member_view
 
 PAGE_SIZE = 50
 
 
-def _products_url(request: HttpRequest) -> str:
+def _products_url(request: ShopRequest) -> str:
     from django.urls import reverse
 
     return reverse("catalog:products", kwargs={"shop_slug": request.shop.slug})
 
 
 @manager_view
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: ShopRequest) -> HttpResponse:
     form = ProductFilterForm(request.GET)
     qs = selectors.product_list(request.shop, form.filters())
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -41,7 +41,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
 
 
 @transaction.atomic
-def _save_product(request: HttpRequest, form: ProductForm) -> Product:
+def _save_product(request: ShopRequest, form: ProductForm) -> Product:
     product = form.save()
     if form.processed_photo:
         services.product_photo_replace(
@@ -53,7 +53,7 @@ def _save_product(request: HttpRequest, form: ProductForm) -> Product:
 
 
 @manager_view
-def product_create(request: HttpRequest) -> HttpResponse:
+def product_create(request: ShopRequest) -> HttpResponse:
     form = ProductForm(request.POST or None, request.FILES or None, shop=request.shop)
     if request.method == "POST" and form.is_valid():
         product = _save_product(request, form)
@@ -63,7 +63,7 @@ def product_create(request: HttpRequest) -> HttpResponse:
 
 
 @manager_view
-def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def product_edit(request: ShopRequest, pk: int) -> HttpResponse:
     product = access_object(request.shop, Product, pk=pk)
     form = ProductForm(
         request.POST or None, request.FILES or None, instance=product, shop=request.shop
@@ -83,7 +83,7 @@ def product_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_view
 @require_POST
-def product_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
+def product_toggle_active(request: ShopRequest, pk: int) -> HttpResponse:
     product = access_object(request.shop, Product, pk=pk)
     services.product_set_active(product=product, active=not product.active)
     if product.active:
@@ -98,7 +98,7 @@ def product_toggle_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_view
-def product_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def product_delete(request: ShopRequest, pk: int) -> HttpResponse:
     product = access_object(request.shop, Product, pk=pk)
     if request.method == "POST":
         try:
@@ -123,12 +123,12 @@ def _serve(name: str) -> FileResponse:
 
 
 @member_view
-def product_photo(request: HttpRequest, pk: int) -> FileResponse:
+def product_photo(request: ShopRequest, pk: int) -> FileResponse:
     product = access_object(request.shop, Product.objects.only("photo", "shop_id"), pk=pk)
     return _serve(product.photo.name)
 
 
 @member_view
-def product_thumbnail(request: HttpRequest, pk: int) -> FileResponse:
+def product_thumbnail(request: ShopRequest, pk: int) -> FileResponse:
     product = access_object(request.shop, Product.objects.only("thumbnail", "shop_id"), pk=pk)
     return _serve(product.thumbnail.name)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -84,12 +83,14 @@ def _normalise(item: schemas.Beneficiary) -> tuple[dict[str, Value], str, list[s
     if len(card) > 64:
         warnings.append(_("numéro de carte trop long : coupé"))
         card = card[:64]
-    values = {
+    values: dict[str, Value] = {
         "first_name": _text(item.first_name, 150),
         "last_name": _text(item.last_name, 150),
         "card_number": card,
         "household_size": size,
-        "participation_rate": None if errors else str(rate.quantize(CENT, ROUND_HALF_UP)),
+        "participation_rate": None
+        if rate is None or errors
+        else str(rate.quantize(CENT, ROUND_HALF_UP)),
         "monthly_budget": None
         if budget is None or errors
         else str(budget.quantize(CENT, ROUND_HALF_UP)),
