@@ -21,11 +21,12 @@ class DistributionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Annuler la validation (super-utilisateur)"))
     def unvalidate(self, request: HttpRequest, queryset: QuerySet[Distribution]) -> None:
-        if not request.user.is_superuser:
+        user = request.user
+        if not (user.is_authenticated and user.is_superuser):
             self.message_user(request, _("Réservé aux super-utilisateurs."), level=messages.ERROR)
             return
         for distribution in queryset.filter(validated_at__isnull=False):
-            distribution_unvalidate(distribution=distribution, user=request.user)
+            distribution_unvalidate(distribution=distribution, user=user)
         self.message_user(request, _("Validation annulée ; le stock a été rétabli."))
 
     def get_actions(self, request: HttpRequest) -> dict:

@@ -1,15 +1,27 @@
 """How much of each product can still be ordered: one function, used everywhere.
 
-``available_quantities`` returns the *raw* figure, which can be negative (the stock was
-lowered by hand under what is already ordered). Screens show ``displayable(...)``, which
-clamps at zero; the order confirmation compares against the raw figure.
+``stock_figures`` gives per product what is in stock, what online orders reserve and what can
+still be ordered; ``available_quantities`` is that last figure alone. The ordering page, the
+cart, the order confirmation, the distribution page and the *Stocks* page all read them here.
+
+The figures are *raw*: what is available can be negative (the stock was lowered by hand under
+what is already ordered). Screens show ``displayable(...)``, which clamps at zero; the order
+confirmation compares against the raw figure.
+
+Where the stock comes from depends on ``Product.stock_source``. Hand-managed stock is computed
+here. Another source (Escarcelle) registers its own function with
+``availability_source_register`` from its app's ``AppConfig.ready()``: the core apps never
+import the connector.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
@@ -20,28 +32,57 @@ from shops.models import Shop
 ZERO = Decimal("0")
 
 
-def available_quantities(
-    *, shop: Shop, product_ids: Iterable[int] | None = None
-) -> dict[int, Decimal]:
-    """Per product id of ``shop``: what can still be ordered (raw, may be negative).
+@dataclass(frozen=True)
+class StockFigure:
+    """One product's figures (raw)."""
 
-    Hand-managed stock: ``product.stock`` minus the quantities in confirmed orders of
-    distributions not yet validated. On validation the stock itself is decremented, so the
-    figure stays right afterwards. Runs a fixed number of queries whatever the number of
-    products (one for the products, one grouped sum per stock source present).
+    quantity: Decimal | None  # in stock according to its source; None: never read
+    reserved: Decimal  # held by online orders that ``quantity`` does not count yet
+
+    @property
+    def available(self) -> Decimal:
+        """What can still be ordered: a product never read counts as nothing in stock."""
+        return (self.quantity or ZERO) - self.reserved
+
+
+class AvailabilitySource(Protocol):
+    """The figures of the products of one stock source.
+
+    ``stocks`` maps the id of each product of ``shop`` asked for, all of this source, to its
+    ``Product.stock``. Must answer for every id, in a fixed number of queries.
+    """
+
+    def __call__(self, *, shop: Shop, stocks: dict[int, Decimal]) -> dict[int, StockFigure]: ...
+
+
+def stock_figures(
+    *, shop: Shop, product_ids: Iterable[int] | None = None
+) -> dict[int, StockFigure]:
+    """Per product id of ``shop`` (all of them, or ``product_ids``): its figures.
+
+    A fixed number of queries whatever the number of products: one for the products, then
+    those of each stock source present.
     """
     products = Product.objects.filter(shop=shop)
     if product_ids is not None:
         products = products.filter(pk__in=list(product_ids))
-    stocks: dict[str, dict[int, Decimal]] = {StockSource.MANUAL: {}, StockSource.ESCARCELLE: {}}
+    by_source: dict[str, dict[int, Decimal]] = {}
     for pk, source, stock in products.values_list("pk", "stock_source", "stock"):
-        stocks.setdefault(source, {})[pk] = stock
-    result: dict[int, Decimal] = {}
-    if stocks[StockSource.MANUAL]:
-        result.update(_manual_available(shop, stocks[StockSource.MANUAL]))
-    if stocks[StockSource.ESCARCELLE]:
-        result.update(_escarcelle_available(shop, list(stocks[StockSource.ESCARCELLE])))
-    return result
+        by_source.setdefault(source, {})[pk] = stock
+    figures: dict[int, StockFigure] = {}
+    for source, stocks in sorted(by_source.items()):
+        figures.update(_source(source)(shop=shop, stocks=stocks))
+    return figures
+
+
+def available_quantities(
+    *, shop: Shop, product_ids: Iterable[int] | None = None
+) -> dict[int, Decimal]:
+    """Per product id of ``shop``: what can still be ordered (raw, may be negative)."""
+    return {
+        pk: figure.available
+        for pk, figure in stock_figures(shop=shop, product_ids=product_ids).items()
+    }
 
 
 def displayable(quantity: Decimal | None) -> Decimal:
@@ -63,23 +104,37 @@ def reserved_quantities(*, shop: Shop, product_ids: Iterable[int]) -> dict[int, 
             product_id__in=list(product_ids),
         )
         .values("product_id")
-        .annotate(total=Sum(Coalesce("delivered_quantity", "quantity")))
+        .annotate(held=Sum(Coalesce("delivered_quantity", "quantity")))
         .order_by()
     )
-    return {row["product_id"]: row["total"] or ZERO for row in rows}
+    return {row["product_id"]: row["held"] or ZERO for row in rows}
 
 
-def _manual_available(shop: Shop, stocks: dict[int, Decimal]) -> dict[int, Decimal]:
+def manual_figures(*, shop: Shop, stocks: dict[int, Decimal]) -> dict[int, StockFigure]:
+    """Hand-managed stock: ``Product.stock`` minus the confirmed orders of distributions not
+    yet validated. On validation the stock itself is decremented, so the figure stays right
+    afterwards."""
     reserved = reserved_quantities(shop=shop, product_ids=stocks)
-    return {pk: stock - reserved.get(pk, ZERO) for pk, stock in stocks.items()}
+    return {
+        pk: StockFigure(quantity=stock, reserved=reserved.get(pk, ZERO))
+        for pk, stock in stocks.items()
+    }
 
 
-def _escarcelle_available(shop: Shop, product_ids: list[int]) -> dict[int, Decimal]:
-    """Availability of products whose stock comes from Escarcelle.
+_SOURCES: dict[str, AvailabilitySource] = {StockSource.MANUAL: manual_figures}
 
-    Escarcelle's quantity at the last reading minus the online orders that reading does not
-    include yet (see ``escarcelle.stock.availability``).
-    """
-    from escarcelle.stock.availability import escarcelle_available
 
-    return escarcelle_available(shop=shop, product_ids=product_ids)
+def availability_source_register(stock_source: str, figures: AvailabilitySource) -> None:
+    """Let ``figures`` give the figures of the products whose stock comes from
+    ``stock_source``. Called from an ``AppConfig.ready()`` (the Escarcelle stock sync)."""
+    _SOURCES[stock_source] = figures
+
+
+def _source(stock_source: str) -> AvailabilitySource:
+    try:
+        return _SOURCES[stock_source]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"No availability source for the stock source {stock_source!r}: the app that "
+            "provides it must call availability_source_register() in its AppConfig.ready()."
+        ) from None

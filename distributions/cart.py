@@ -27,16 +27,14 @@ def cart_save(request: HttpRequest, distribution: Distribution, cart: dict[int, 
     request.session[_key(distribution)] = {str(pk): str(qty) for pk, qty in cart.items()}
 
 
-def cart_set(
-    request: HttpRequest, distribution: Distribution, product_id: int, quantity: Decimal
-) -> dict[int, Decimal]:
-    cart = cart_get(request, distribution)
+def cart_with(cart: dict[int, Decimal], product_id: int, quantity: Decimal) -> dict[int, Decimal]:
+    """A copy of ``cart`` with ``product_id`` set to ``quantity`` (removed when 0)."""
+    changed = dict(cart)
     if quantity > 0:
-        cart[product_id] = quantity
+        changed[product_id] = quantity
     else:
-        cart.pop(product_id, None)
-    cart_save(request, distribution, cart)
-    return cart
+        changed.pop(product_id, None)
+    return changed
 
 
 def cart_load_order(request: HttpRequest, order: Order) -> None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Catalogue
 from distributions.models import Distribution
+from epiclic.numbers import FrenchDecimalField
 from shops.models import Shop
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -39,15 +41,18 @@ class DistributionForm(forms.ModelForm):
             "orders_close_at": DATETIME_WIDGET,
         }
 
-    def __init__(self, *args, shop: Shop, **kwargs) -> None:
+    def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Only this shop's catalogues can be offered; another shop's id is an invalid choice.
-        self.fields["catalogues"].queryset = Catalogue.objects.filter(shop=shop).order_by("name")
+        catalogues = cast(forms.ModelMultipleChoiceField, self.fields["catalogues"])
+        catalogues.queryset = Catalogue.objects.filter(shop=shop).order_by("name")
         for name in ("starts_at", "ends_at", "orders_open_at", "orders_close_at"):
-            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
+            field = cast(forms.DateTimeField, self.fields[name])
+            field.input_formats = ["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         opens, closes = data.get("orders_open_at"), data.get("orders_close_at")
         starts, ends = data.get("starts_at"), data.get("ends_at")
         if opens and closes and closes <= opens:
@@ -65,10 +70,10 @@ class DistributionForm(forms.ModelForm):
         return data
 
 
-class QuantityField(forms.DecimalField):
+class QuantityField(FrenchDecimalField):
     """A quantity typed the French way (``1,5``) or with a dot."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_digits", 10)
         kwargs.setdefault("decimal_places", 3)
         kwargs.setdefault("min_value", Decimal("0"))
@@ -84,11 +89,6 @@ class QuantityField(forms.DecimalField):
             },
         )
         super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = value.strip().replace(",", ".")
-        return super().to_python(value)
 
 
 class CartLineForm(forms.Form):
@@ -106,3 +106,8 @@ class DeliveredForm(forms.Form):
         if self.cleaned_data.get("missing"):
             return Decimal("0")
         return self.cleaned_data.get("delivered_quantity")
+
+
+def form_errors_text(form: forms.Form) -> str:
+    """A form's errors as one line, for a message or the cart's refusal."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)

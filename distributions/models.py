@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Catalogue, Product
+from distributions.pricing import line_total
 from shops.models import Membership, Shop
 
 
@@ -48,7 +50,7 @@ class Distribution(models.Model):
     def __str__(self) -> str:
         return f"{timezone.localtime(self.starts_at):%d/%m/%Y %H:%M} {self.place}".strip()
 
-    def state_at(self, now: object | None = None) -> str:
+    def state_at(self, now: datetime.datetime | None = None) -> str:
         now = now or timezone.now()
         if self.validated_at is not None:
             return DistributionState.VALIDATED
@@ -63,7 +65,7 @@ class Distribution(models.Model):
         return self.state_at()
 
     def get_state_display(self) -> str:
-        return DistributionState(self.state).label
+        return str(DistributionState(self.state).label)
 
 
 class OrderStatus(models.TextChoices):
@@ -99,6 +101,22 @@ class Order(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk}"
 
+    @property
+    def total(self) -> Decimal:
+        """What the order costs: each line for what is (or will be) handed over.
+
+        Reads ``lines``: prefetch them when listing orders.
+        """
+        return sum((line.total for line in self.lines.all()), Decimal("0"))
+
+    @property
+    def changeable(self) -> bool:
+        """Whether the member may still change or cancel it."""
+        return (
+            self.status == OrderStatus.CONFIRMED
+            and self.distribution.state == DistributionState.OPEN
+        )
+
 
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
@@ -127,3 +145,9 @@ class OrderLine(models.Model):
     @property
     def effective_quantity(self) -> Decimal:
         return self.quantity if self.delivered_quantity is None else self.delivered_quantity
+
+    @property
+    def total(self) -> Decimal:
+        """What the line costs: a product marked missing or handed over in a smaller
+        quantity is paid for what was handed over."""
+        return line_total(self.unit_price, self.effective_quantity)

@@ -29,10 +29,18 @@ def line_total(unit_price: Decimal, quantity: Decimal) -> Decimal:
     return (Decimal(unit_price) * Decimal(quantity)).quantize(CENT, ROUND_HALF_UP)
 
 
-def member_rate(membership: Membership) -> Decimal:
-    """The share of the shelf price this member pays: the profile's rate, else 100 %."""
+def member_profile(membership: Membership) -> BeneficiaryProfile | None:
+    """The member's beneficiary profile, or None (one query, then cached on ``membership``)."""
     try:
-        profile = membership.beneficiary
+        return membership.beneficiary
     except BeneficiaryProfile.DoesNotExist:
-        return FULL_RATE
-    return profile.participation_rate
+        return None
+
+
+def member_rate(membership: Membership) -> Decimal:
+    """The share of the shelf price this member pays: the profile's rate, else 100 %.
+
+    The one source of the rate: the ordering page, the cart and the confirmation all ask here.
+    """
+    profile = member_profile(membership)
+    return FULL_RATE if profile is None else profile.participation_rate

@@ -25,14 +25,18 @@ def distributions_with_counts(*, shop: Shop) -> QuerySet[Distribution]:
     )
 
 
-def open_distributions(*, shop: Shop, now: datetime.datetime | None = None):
+def open_distributions(
+    *, shop: Shop, now: datetime.datetime | None = None
+) -> QuerySet[Distribution]:
     now = now or timezone.now()
     return Distribution.objects.filter(
         shop=shop, validated_at__isnull=True, orders_open_at__lte=now, orders_close_at__gt=now
     ).order_by("starts_at")
 
 
-def upcoming_distributions(*, shop: Shop, now: datetime.datetime | None = None):
+def upcoming_distributions(
+    *, shop: Shop, now: datetime.datetime | None = None
+) -> QuerySet[Distribution]:
     """Distributions whose orders are not open yet, soonest first."""
     now = now or timezone.now()
     return Distribution.objects.filter(
@@ -116,11 +120,6 @@ def member_orders(*, membership: Membership) -> QuerySet[Order]:
     )
 
 
-def order_total(order: Order) -> Decimal:
-    """What the order costs: each line for what is (or will be) handed over."""
-    return sum((line_total(x.unit_price, x.effective_quantity) for x in order.lines.all()), ZERO)
-
-
 @dataclass
 class BeneficiaryRow:
     order: Order
@@ -155,8 +154,7 @@ def distribution_summary(
     by_order: dict[int, BeneficiaryRow] = {}
     by_product: dict[int, ProductRow] = {}
     for line in lines:
-        # The amount follows what is handed over: a product marked missing is not paid.
-        total = line_total(line.unit_price, line.effective_quantity)
+        total = line.total  # what is handed over: a product marked missing is not paid
         row = by_order.setdefault(line.order_id, BeneficiaryRow(order=line.order))
         row.lines.append(line)
         row.total += total

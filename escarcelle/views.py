@@ -16,10 +16,12 @@ from escarcelle.connection import connection_for, connection_remove, connection_
 from escarcelle.models import ImportRun
 from shops.access import ShopRequest, manager_view
 
-# Templates of optional sections of the Synchro Escarcelle page. Sub-apps (stock sync, sales
-# push) append their template names in their AppConfig.ready(); each is included with the
-# page's context (shop, connection).
-SETTINGS_SECTIONS: list[str] = []
+# The sections of the Synchro Escarcelle page that the sub-apps provide, in page order; each
+# template is included with the page's context (shop, connection).
+SETTINGS_SECTIONS: tuple[str, ...] = (
+    "escarcelle_stock/_settings_section.html",
+    "escarcelle_sales/_settings_section.html",
+)
 
 
 class KeyForm(forms.Form):

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
 from distributions.availability import available_quantities, displayable
-from distributions.forms import DeliveredForm, DistributionForm
+from distributions.forms import DeliveredForm, DistributionForm, form_errors_text
 from distributions.models import Distribution, DistributionState, OrderLine
 from distributions.selectors import distribution_summary, distributions_with_counts
 from distributions.services import distribution_validate, order_line_deliver
 from epiclic.errors import Refusal
-from shops.access import access_object, manager_view
+from shops.access import ShopRequest, access_object, manager_view
 
 DELIVERIES_CHANGED = "deliveries-changed"
 
@@ -28,7 +28,7 @@ STATE_ORDER = [
 
 
 @manager_view
-def distribution_list(request: HttpRequest) -> HttpResponse:
+def distribution_list(request: ShopRequest) -> HttpResponse:
     sections: dict[str, list[Distribution]] = {state: [] for state in STATE_ORDER}
     for distribution in distributions_with_counts(shop=request.shop):
         sections[distribution.state].append(distribution)
@@ -44,32 +44,32 @@ def distribution_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_url(distribution: Distribution):
-    return redirect("distributions:detail", shop_slug=distribution.shop.slug, pk=distribution.pk)
+def _redirect_to_detail(request: ShopRequest, distribution: Distribution) -> HttpResponseRedirect:
+    return redirect("distributions:detail", shop_slug=request.shop.slug, pk=distribution.pk)
 
 
 @manager_view
-def distribution_create(request: HttpRequest) -> HttpResponse:
+def distribution_create(request: ShopRequest) -> HttpResponse:
     form = DistributionForm(request.POST or None, shop=request.shop)
     if request.method == "POST" and form.is_valid():
         form.instance.shop = request.shop
         distribution = form.save()
         messages.success(request, _("Distribution créée."))
-        return _detail_url(distribution)
+        return _redirect_to_detail(request, distribution)
     return render(request, "distributions/distribution_form.html", {"form": form})
 
 
 @manager_view
-def distribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def distribution_edit(request: ShopRequest, pk: int) -> HttpResponse:
     distribution = access_object(request.shop, Distribution, pk=pk)
     if distribution.validated_at is not None:
         messages.error(request, _("Une distribution validée ne peut plus être modifiée."))
-        return _detail_url(distribution)
+        return _redirect_to_detail(request, distribution)
     form = DistributionForm(request.POST or None, instance=distribution, shop=request.shop)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Distribution enregistrée."))
-        return _detail_url(distribution)
+        return _redirect_to_detail(request, distribution)
     return render(
         request,
         "distributions/distribution_form.html",
@@ -78,7 +78,7 @@ def distribution_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_view
-def distribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def distribution_detail(request: ShopRequest, pk: int) -> HttpResponse:
     distribution = access_object(
         request.shop, Distribution.objects.prefetch_related("catalogues"), pk=pk
     )
@@ -105,7 +105,7 @@ def distribution_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @manager_view
 @require_POST
-def line_deliver(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
+def line_deliver(request: ShopRequest, pk: int, line_pk: int) -> HttpResponse:
     distribution = access_object(request.shop, Distribution, pk=pk)
     line = get_object_or_404(
         OrderLine.objects.select_related("product", "order"),
@@ -115,7 +115,7 @@ def line_deliver(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
     form = DeliveredForm(request.POST)
     error = None
     if not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+        error = form_errors_text(form)
     else:
         try:
             line = order_line_deliver(line=line, delivered_quantity=form.delivered())
@@ -141,11 +141,11 @@ def line_deliver(request: HttpRequest, pk: int, line_pk: int) -> HttpResponse:
         messages.error(request, f"{line.product.name} : {error}")
     else:
         messages.success(request, _("Quantité livrée enregistrée."))
-    return _detail_url(distribution)
+    return _redirect_to_detail(request, distribution)
 
 
 @manager_view
-def distribution_validate_view(request: HttpRequest, pk: int) -> HttpResponse:
+def distribution_validate_view(request: ShopRequest, pk: int) -> HttpResponse:
     distribution = access_object(request.shop, Distribution, pk=pk)
     if request.method == "POST":
         try:
@@ -154,7 +154,7 @@ def distribution_validate_view(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, refused.message)
         else:
             messages.success(request, _("Distribution validée : les commandes sont livrées."))
-        return _detail_url(distribution)
+        return _redirect_to_detail(request, distribution)
     by_beneficiary, by_product = distribution_summary(distribution=distribution)
     return render(
         request,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,42 +15,45 @@ from django.views.decorators.http import require_POST
 from catalog.models import Product
 from distributions import cart as carts
 from distributions.availability import available_quantities, displayable
-from distributions.forms import CartLineForm
-from distributions.models import (
-    Distribution,
-    DistributionState,
-    Order,
-    OrderLine,
-    OrderStatus,
-)
-from distributions.pricing import line_total, member_rate, solidarity_price
+from distributions.forms import CartLineForm, form_errors_text
+from distributions.models import Distribution, DistributionState, Order, OrderStatus
+from distributions.pricing import line_total, member_profile, member_rate, solidarity_price
+from distributions.rules import member_available, order_check, own_quantities
 from distributions.selectors import (
     member_orders,
     month_spent,
     open_distributions,
-    order_total,
     orderable_products,
     upcoming_distributions,
 )
-from distributions.services import (
-    order_cancel,
-    order_confirm,
-    quantity_error,
-    quantity_text,
-)
+from distributions.services import order_cancel, order_confirm
 from epiclic.errors import Refusal
-from shops.access import access_object, beneficiary_view
-from shops.models import BeneficiaryProfile
+from shops.access import ShopRequest, access_object, beneficiary_view
 
 ZERO = Decimal("0")
 
 
-def _profile(request: HttpRequest) -> BeneficiaryProfile | None:
-    return BeneficiaryProfile.objects.filter(membership=request.membership).first()
+@dataclass
+class CartItem:
+    product: Product
+    quantity: Decimal
+    unit_price: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return line_total(self.unit_price, self.quantity)
+
+
+@dataclass
+class OfferRow:
+    product: Product
+    price: Decimal
+    available: Decimal  # what this member can still put in the cart, never below zero
+    in_cart: Decimal | None
 
 
 @beneficiary_view
-def order(request: HttpRequest) -> HttpResponse:
+def order(request: ShopRequest) -> HttpResponse:
     distributions = list(open_distributions(shop=request.shop))
     ordered = set(
         Order.objects.filter(
@@ -59,20 +62,19 @@ def order(request: HttpRequest) -> HttpResponse:
             distribution__in=distributions,
         ).values_list("distribution_id", flat=True)
     )
-    for distribution in distributions:
-        distribution.already_ordered = distribution.pk in ordered
     return render(
         request,
         "distributions/order_index.html",
         {
             "distributions": distributions,
+            "ordered": ordered,
             # So that an empty page still says when ordering opens next.
             "upcoming": list(upcoming_distributions(shop=request.shop)[:3]),
         },
     )
 
 
-def _own_order(request: HttpRequest, distribution: Distribution) -> Order | None:
+def _own_order(request: ShopRequest, distribution: Distribution) -> Order | None:
     return (
         Order.objects.filter(
             distribution=distribution,
@@ -85,28 +87,22 @@ def _own_order(request: HttpRequest, distribution: Distribution) -> Order | None
 
 
 def _cart_context(
-    request: HttpRequest,
+    request: ShopRequest,
     distribution: Distribution,
     products: dict[int, Product],
-    profile: BeneficiaryProfile | None,
     own: Order | None,
-) -> dict:
-    rate = profile.participation_rate if profile else member_rate(request.membership)
-    items = []
-    for pk, quantity in carts.cart_get(request, distribution).items():
-        product = products.get(pk)
-        if product is None:
-            continue  # no longer offered; the confirmation would refuse it anyway
-        unit_price = solidarity_price(product.price, rate)
-        items.append(
-            {
-                "product": product,
-                "quantity": quantity,
-                "unit_price": unit_price,
-                "total": line_total(unit_price, quantity),
-            }
+) -> dict[str, Any]:
+    rate = member_rate(request.membership)
+    items = [
+        CartItem(
+            product=product, quantity=quantity, unit_price=solidarity_price(product.price, rate)
         )
-    total = sum((item["total"] for item in items), ZERO)
+        for pk, quantity in carts.cart_get(request, distribution).items()
+        # A product no longer offered is not shown; the confirmation would refuse it anyway.
+        if (product := products.get(pk)) is not None
+    ]
+    total = sum((item.total for item in items), ZERO)
+    profile = member_profile(request.membership)
     budget_left = None
     if profile and profile.monthly_budget is not None:
         spent = month_spent(
@@ -125,36 +121,36 @@ def _cart_context(
     }
 
 
-def _order_page_data(request: HttpRequest, distribution: Distribution) -> dict:
-    profile = _profile(request)
+def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[str, Any]:
+    profile = member_profile(request.membership)
     own = _own_order(request, distribution)
     if own is not None and not carts.cart_exists(request, distribution):
         carts.cart_load_order(request, own)
     products = list(orderable_products(distribution=distribution))
     by_id = {p.pk: p for p in products}
     available = available_quantities(shop=request.shop, product_ids=list(by_id))
-    own_quantities = {line.product_id: line.quantity for line in own.lines.all()} if own else {}
+    held = own_quantities(own)
     cart = carts.cart_get(request, distribution)
-    rate = profile.participation_rate if profile else member_rate(request.membership)
+    rate = member_rate(request.membership)
     rows = [
-        {
-            "product": p,
-            "price": solidarity_price(p.price, rate),
-            "available": displayable(available.get(p.pk, ZERO) + own_quantities.get(p.pk, ZERO)),
-            "in_cart": cart.get(p.pk),
-        }
+        OfferRow(
+            product=p,
+            price=solidarity_price(p.price, rate),
+            available=displayable(member_available(available=available, own=held, product_id=p.pk)),
+            in_cart=cart.get(p.pk),
+        )
         for p in products
     ]
     return {
         "profile": profile,
         "rate": rate,
         "rows": rows,
-        **_cart_context(request, distribution, by_id, profile, own),
+        **_cart_context(request, distribution, by_id, own),
     }
 
 
 @beneficiary_view
-def order_distribution(request: HttpRequest, pk: int) -> HttpResponse:
+def order_distribution(request: ShopRequest, pk: int) -> HttpResponse:
     distribution = access_object(request.shop, Distribution, pk=pk)
     if distribution.state != DistributionState.OPEN:
         messages.error(request, _("Les commandes de cette distribution ne sont pas ouvertes."))
@@ -166,57 +162,41 @@ def order_distribution(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _can_order(request: HttpRequest, distribution: Distribution, product: Product) -> Decimal:
-    """What this member may put in the cart: the free quantity plus what their order holds."""
-    free = available_quantities(shop=request.shop, product_ids=[product.pk]).get(product.pk, ZERO)
-    held = OrderLine.objects.filter(
-        order__membership=request.membership,
-        order__distribution=distribution,
-        order__status=OrderStatus.CONFIRMED,
-        product=product,
-    ).aggregate(total=Sum(Coalesce("delivered_quantity", "quantity")))["total"]
-    return displayable(free + (held or ZERO))
-
-
 @beneficiary_view
 @require_POST
-def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
-    distribution = access_object(request.shop, Distribution, pk=pk)
+def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
+    """Set one product's quantity in the cart (0 removes it).
+
+    The change is checked by the confirmation's own rules (``order_check``): what it would
+    refuse is refused now, with its message, and the cart keeps what it had.
+    """
+    distribution = access_object(request.shop, Distribution.objects.select_related("shop"), pk=pk)
     form = CartLineForm(request.POST)
     error = None
-    if distribution.state != DistributionState.OPEN:
-        error = _("Les commandes de cette distribution ne sont pas ouvertes.")
-    elif not form.is_valid():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
+    changed = None
+    if not form.is_valid():
+        error = form_errors_text(form)
     else:
-        product = orderable_products(
-            distribution=distribution, product_ids=[form.cleaned_data["product"]]
-        ).first()
-        quantity = form.cleaned_data["quantity"]
-        if product is None:
-            error = _("Ce produit n'est pas proposé à cette distribution.")
-        elif quantity and (problem := quantity_error(quantity, product.unit)):
-            error = f"{product.name} : {problem}"
-        elif quantity and quantity > (left := _can_order(request, distribution, product)):
-            # Said now rather than only at confirmation; the cart keeps what it had.
-            error = _(
-                "%(product)s : il n'en reste que %(available)s, vous en demandez %(quantity)s."
-            ) % {
-                "product": product.name,
-                "available": quantity_text(left),
-                "quantity": quantity_text(quantity),
-            }
+        changed = form.cleaned_data["product"]
+        before = carts.cart_get(request, distribution)
+        after = carts.cart_with(before, changed, form.cleaned_data["quantity"])
+        try:
+            order_check(
+                membership=request.membership,
+                distribution=distribution,
+                quantities=after,
+                before=before,
+            )
+        except Refusal as refused:
+            error = refused.message
         else:
-            carts.cart_set(request, distribution, product.pk, quantity)
+            carts.cart_save(request, distribution, after)
     if request.htmx:
         cart = carts.cart_get(request, distribution)
         products = {
             p.pk: p for p in orderable_products(distribution=distribution, product_ids=cart)
         }
-        context = _cart_context(
-            request, distribution, products, _profile(request), _own_order(request, distribution)
-        )
-        changed = form.cleaned_data.get("product") if form.is_valid() else None
+        context = _cart_context(request, distribution, products, _own_order(request, distribution))
         return render(
             request,
             "distributions/order_distribution.html#cart",
@@ -235,7 +215,7 @@ def cart_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @beneficiary_view
 @require_POST
-def confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def confirm(request: ShopRequest, pk: int) -> HttpResponse:
     distribution = access_object(request.shop, Distribution, pk=pk)
     try:
         order_confirm(
@@ -252,20 +232,12 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @beneficiary_view
-def my_orders(request: HttpRequest) -> HttpResponse:
+def my_orders(request: ShopRequest) -> HttpResponse:
     orders = list(member_orders(membership=request.membership))
-    for item in orders:
-        item.total = order_total(item)
-        for line in item.lines.all():
-            line.total = line_total(line.unit_price, line.effective_quantity)
-        item.changeable = (
-            item.status == OrderStatus.CONFIRMED
-            and item.distribution.state == DistributionState.OPEN
-        )
     return render(request, "distributions/my_orders.html", {"orders": orders})
 
 
-def _own(request: HttpRequest, pk: int) -> Order:
+def _own(request: ShopRequest, pk: int) -> Order:
     # Filtering on the membership: another beneficiary's order answers 404.
     return access_object(
         request.shop,
@@ -276,7 +248,7 @@ def _own(request: HttpRequest, pk: int) -> Order:
 
 @beneficiary_view
 @require_POST
-def my_order_change(request: HttpRequest, pk: int) -> HttpResponse:
+def my_order_change(request: ShopRequest, pk: int) -> HttpResponse:
     item = _own(request, pk)
     if item.distribution.state != DistributionState.OPEN:
         messages.error(request, _("Les commandes de cette distribution sont fermées."))
@@ -288,7 +260,7 @@ def my_order_change(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @beneficiary_view
-def my_order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def my_order_cancel(request: ShopRequest, pk: int) -> HttpResponse:
     item = _own(request, pk)
     if request.method == "POST":
         try:
@@ -299,5 +271,4 @@ def my_order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
             carts.cart_clear(request, item.distribution)
             messages.success(request, _("Votre commande est annulée."))
         return redirect("distributions:my_orders", shop_slug=request.shop.slug)
-    item.total = order_total(item)
     return render(request, "distributions/my_order_cancel.html", {"order": item})

@@ -3,6 +3,8 @@ from __future__ import annotations
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from distributions.signals import distribution_validated
+
 
 class SalesConfig(AppConfig):
     name = "escarcelle.sales"
@@ -10,8 +12,10 @@ class SalesConfig(AppConfig):
     verbose_name = _("Ventes envoyées à Escarcelle")
 
     def ready(self) -> None:
-        from escarcelle import views
+        # Imported here because models cannot be imported before the app registry is ready.
+        from escarcelle.sales.tasks import sales_record_on_validation
 
-        section = "escarcelle_sales/_settings_section.html"
-        if section not in views.SETTINGS_SECTIONS:
-            views.SETTINGS_SECTIONS.append(section)
+        # A validated distribution records its sales in the validation's own transaction.
+        distribution_validated.connect(
+            sales_record_on_validation, dispatch_uid="escarcelle_sales.record_on_validation"
+        )

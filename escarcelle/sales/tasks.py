@@ -1,12 +1,16 @@
-"""Huey tasks of the sales push: thin wrappers around the services."""
+"""Huey tasks of the sales push: thin wrappers around the services, and the receiver that
+records the sales of a validated distribution."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from distributions.models import Distribution
-from escarcelle.sales.services import sales_deliver, sales_sweep
+from escarcelle.sales.services import sales_deliver, sales_record_for_distribution, sales_sweep
 
 
 @db_task()
@@ -20,3 +24,15 @@ def sales_deliver_task(distribution_id: int) -> None:
 @db_periodic_task(crontab(minute="*"))
 def sales_sweep_task() -> None:
     sales_sweep()
+
+
+def sales_record_on_validation(sender: Any, *, distribution: Distribution, **kwargs: Any) -> None:
+    """Receiver of ``distributions.signals.distribution_validated`` (connected by
+    ``SalesConfig.ready()``), inside the validation's transaction.
+
+    The outbox is written in that transaction, so a validated distribution and its pending
+    sales are committed (or rolled back) together; the delivery is queued once it commits.
+    """
+    if sales_record_for_distribution(distribution=distribution):
+        pk = distribution.pk
+        transaction.on_commit(lambda: sales_deliver_task(pk))

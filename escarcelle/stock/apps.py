@@ -10,8 +10,11 @@ class StockConfig(AppConfig):
     verbose_name = _("Stocks Escarcelle")
 
     def ready(self) -> None:
-        from escarcelle import views
+        # Imported here because models cannot be imported before the app registry is ready.
+        from catalog.models import StockSource
+        from distributions.availability import availability_source_register
+        from escarcelle.stock.availability import escarcelle_figures
 
-        section = "escarcelle_stock/_settings_section.html"
-        if section not in views.SETTINGS_SECTIONS:
-            views.SETTINGS_SECTIONS.append(section)
+        # Products whose stock comes from Escarcelle: what can be ordered is read from the
+        # last reading, for the ordering pages and the Stocks page alike.
+        availability_source_register(StockSource.ESCARCELLE, escarcelle_figures)

@@ -17,6 +17,10 @@ first reading. The figures are raw (they can be negative); screens clamp them at
 Three queries whatever the number of products. They run in a safe order: the reading
 sequence first, then the lines, then the quantities. A sync committing in between can only
 make a line counted twice (too little shown available), never too much.
+
+``escarcelle_figures`` is the availability source of these products: ``StockConfig.ready()``
+registers it with ``distributions.availability``, which the ordering pages and the Stocks page
+read.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
+from distributions.availability import StockFigure
 from distributions.models import OrderLine, OrderStatus
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.stock.models import StockLevel, StockSyncState
@@ -58,10 +63,10 @@ def pending_quantities(
         lines = lines.exclude(Exists(included))
     rows = (
         lines.values("product_id")
-        .annotate(total=Sum(Coalesce("delivered_quantity", "quantity")))
+        .annotate(held=Sum(Coalesce("delivered_quantity", "quantity")))
         .order_by()
     )
-    return {row["product_id"]: row["total"] or ZERO for row in rows}
+    return {row["product_id"]: row["held"] or ZERO for row in rows}
 
 
 def escarcelle_quantities(*, shop: Shop, product_ids: Iterable[int] | None) -> dict[int, Decimal]:
@@ -72,22 +77,16 @@ def escarcelle_quantities(*, shop: Shop, product_ids: Iterable[int] | None) -> d
     return dict(levels.values_list("product_id", "quantity"))
 
 
-def escarcelle_figures(
-    *, shop: Shop, product_ids: list[int]
-) -> dict[int, tuple[Decimal | None, Decimal, Decimal]]:
-    """Per product id: (Escarcelle's quantity or None if never read, pending, available)."""
+def escarcelle_figures(*, shop: Shop, stocks: dict[int, Decimal]) -> dict[int, StockFigure]:
+    """The availability source of products whose stock comes from Escarcelle (registered by
+    ``StockConfig.ready()``): per product id of ``stocks`` (``Product.stock`` is not used),
+    Escarcelle's quantity at the last reading (None: never read) and the online orders that
+    reading does not include yet."""
+    product_ids = list(stocks)
     sequence = reading_sequence(shop)
     pending = pending_quantities(shop=shop, product_ids=product_ids, sequence=sequence)
     quantities = escarcelle_quantities(shop=shop, product_ids=product_ids)
-    figures = {}
-    for pk in product_ids:
-        quantity = quantities.get(pk)
-        reserved = pending.get(pk, ZERO)
-        figures[pk] = (quantity, reserved, (quantity or ZERO) - reserved)
-    return figures
-
-
-def escarcelle_available(*, shop: Shop, product_ids: list[int]) -> dict[int, Decimal]:
-    """Per product id: what can still be ordered (raw, may be negative)."""
-    figures = escarcelle_figures(shop=shop, product_ids=product_ids)
-    return {pk: available for pk, (_q, _r, available) in figures.items()}
+    return {
+        pk: StockFigure(quantity=quantities.get(pk), reserved=pending.get(pk, ZERO))
+        for pk in product_ids
+    }

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from catalog.models import Product, StockSource
-from distributions.availability import reserved_quantities
+from distributions.availability import displayable, stock_figures
 from escarcelle.models import Connection
-from escarcelle.stock.availability import escarcelle_figures
 from escarcelle.stock.models import StockSyncRun, StockSyncState, SyncResult
 from shops.models import Shop
 
@@ -44,7 +43,7 @@ class StockRow:
 
     @property
     def shown_available(self) -> Decimal:
-        return max(ZERO, self.available)
+        return displayable(self.available)
 
     @property
     def negative_quantity(self) -> bool:
@@ -62,54 +61,39 @@ def _products(shop: Shop, *, q: str, source: str) -> QuerySet[Product]:
     return products
 
 
-def _figures(
-    shop: Shop, sources: dict[int, tuple[str, Decimal]]
-) -> dict[int, tuple[Decimal | None, Decimal, Decimal]]:
-    """(quantity, reserved, available) per product id, in a fixed number of queries."""
-    escarcelle = [pk for pk, (source, _s) in sources.items() if source == StockSource.ESCARCELLE]
-    manual = [pk for pk in sources if pk not in set(escarcelle)]
-    figures: dict[int, tuple[Decimal | None, Decimal, Decimal]] = {}
-    if escarcelle:
-        figures.update(escarcelle_figures(shop=shop, product_ids=escarcelle))
-    if manual:
-        reserved = reserved_quantities(shop=shop, product_ids=manual)
-        for pk in manual:
-            stock = sources[pk][1]
-            figures[pk] = (stock, reserved.get(pk, ZERO), stock - reserved.get(pk, ZERO))
-    return figures
-
-
 def stock_rows(
     shop: Shop, *, q: str = "", source: str = "", low_only: bool = False, page: str | None = None
 ) -> tuple[Page, list[StockRow]]:
-    """One page of the Stocks table. The query count does not depend on the number of rows."""
+    """One page of the Stocks table. The query count does not depend on the number of rows.
+
+    The figures come from ``stock_figures``, the availability function of the ordering pages:
+    "disponible en ligne" here is what a beneficiary can order there.
+    """
     products = _products(shop, q=q, source=source)
     threshold = low_stock_threshold()
+    page_products: list[Product]
     if low_only:
         # The filter needs every product's figure: computed for the filtered set at once.
-        sources = {
-            pk: (src, stock)
-            for pk, src, stock in products.values_list("pk", "stock_source", "stock")
-        }
-        figures = _figures(shop, sources)
-        ids = [pk for pk in sources if figures[pk][2] <= threshold]
-        paginated = Paginator(ids, PAGE_SIZE).get_page(page)
+        every = list(products.values_list("pk", flat=True))
+        figures = stock_figures(shop=shop, product_ids=every)
+        ids = [pk for pk in every if figures[pk].available <= threshold]
+        paginated: Page = Paginator(ids, PAGE_SIZE).get_page(page)
         by_id = Product.objects.in_bulk(list(paginated.object_list))
         page_products = [by_id[pk] for pk in paginated.object_list]
     else:
         paginated = Paginator(products, PAGE_SIZE).get_page(page)
         page_products = list(paginated.object_list)
-        figures = _figures(shop, {p.pk: (p.stock_source, p.stock) for p in page_products})
+        figures = stock_figures(shop=shop, product_ids=[p.pk for p in page_products])
     rows = []
     for product in page_products:
-        quantity, reserved, available = figures[product.pk]
+        figure = figures[product.pk]
         rows.append(
             StockRow(
                 product=product,
-                quantity=quantity,
-                reserved=reserved,
-                available=available,
-                low=available <= threshold,
+                quantity=figure.quantity,
+                reserved=figure.reserved,
+                available=figure.available,
+                low=figure.available <= threshold,
             )
         )
     return paginated, rows

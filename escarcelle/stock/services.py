@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -231,9 +231,10 @@ def _chunks(items: list, size: int = IN_CHUNK) -> Iterable[list]:
 
 def _bound_products(shop: Shop, escarcelle_ids: list[str]) -> dict[str, int]:
     bound = Product.objects.filter(shop=shop, escarcelle_id__isnull=False)
-    if len(escarcelle_ids) > IN_CHUNK:
-        return dict(bound.values_list("escarcelle_id", "pk"))
-    return dict(bound.filter(escarcelle_id__in=escarcelle_ids).values_list("escarcelle_id", "pk"))
+    if len(escarcelle_ids) <= IN_CHUNK:
+        bound = bound.filter(escarcelle_id__in=escarcelle_ids)
+    # ``ref is not None`` always holds (filtered above); it tells the type checker so.
+    return {ref: pk for ref, pk in bound.values_list("escarcelle_id", "pk") if ref is not None}
 
 
 def _current_levels(shop: Shop, product_ids: list[int]) -> dict[int, tuple[Decimal, int]]:
@@ -425,14 +426,15 @@ def stock_sync_history_prune(*, now: datetime.datetime | None = None) -> int:
 ENQUEUE_GRACE = datetime.timedelta(minutes=15)
 
 
-def shops_to_sync() -> Iterable[int]:
-    """Ids of shops with a usable connection and at least one product bound to Escarcelle."""
+def shops_to_sync() -> QuerySet[Shop, int]:
+    """Ids of shops with a usable connection and at least one product bound to Escarcelle
+    (a subquery)."""
     bound = Product.objects.filter(shop=OuterRef("pk"), escarcelle_id__isnull=False)
     return Shop.objects.filter(
         Exists(bound),
         escarcelle_connection__isnull=False,
         escarcelle_connection__key_rejected_at__isnull=True,
-    ).values("pk")
+    ).values_list("pk", flat=True)
 
 
 def stock_sync_due(*, now: datetime.datetime, limit: int = 5000) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,7 +18,7 @@ from escarcelle.stock import selectors
 from escarcelle.stock.models import StockSyncState
 from escarcelle.stock.services import stock_sync_request
 from escarcelle.stock.tasks import stock_sync_task
-from shops.access import manager_view
+from shops.access import ShopRequest, manager_view
 
 # Sent when "Synchroniser maintenant" finds the sync already over; the table listens for it.
 STOCK_SYNCED = "stock-synced"
@@ -40,7 +40,7 @@ class StockFilterForm(forms.Form):
         return {"q": data["q"].strip(), "source": data["source"], "low_only": data["low"]}
 
 
-def _status_context(request: HttpRequest) -> dict:
+def _status_context(request: ShopRequest) -> dict:
     now = timezone.now()
     state = StockSyncState.objects.filter(shop=request.shop).first()
     connection = connection_for(request.shop)
@@ -53,7 +53,7 @@ def _status_context(request: HttpRequest) -> dict:
 
 
 @manager_view
-def stocks(request: HttpRequest) -> HttpResponse:
+def stocks(request: ShopRequest) -> HttpResponse:
     form = StockFilterForm(request.GET)
     page, rows = selectors.stock_rows(request.shop, **form.filters(), page=request.GET.get("page"))
     query = request.GET.copy()
@@ -74,7 +74,7 @@ def stocks(request: HttpRequest) -> HttpResponse:
 
 
 @manager_view
-def sync_status(request: HttpRequest) -> HttpResponse:
+def sync_status(request: ShopRequest) -> HttpResponse:
     """The progress block, polled by htmx while a sync is queued or running."""
     context = _status_context(request)
     if request.GET.get("poll") and not context["progress"]:
@@ -84,7 +84,7 @@ def sync_status(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @manager_view
-def sync_now(request: HttpRequest) -> HttpResponse:
+def sync_now(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     if connection_for(shop) is None:
         messages.error(

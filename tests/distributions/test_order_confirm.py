@@ -254,23 +254,35 @@ def test_availability_may_be_negative_but_is_never_shown_negative(shop, member, 
     assert displayable(D("-3")) == 0
 
 
-def test_availability_of_escarcelle_products_goes_through_its_own_function(
+def test_availability_of_another_stock_source_goes_through_its_registered_function(
     shop, member, monkeypatch
 ):
     from distributions import availability
+    from distributions.availability import StockFigure
 
     manual = make_product(shop=shop, stock="3")
     synced = make_product(shop=shop, stock="7", stock_source="escarcelle")
     make_order(membership=member, distribution=make_distribution(shop=shop), lines={manual: 1})
     asked = []
 
-    def escarcelle_available(shop, product_ids):
-        asked.append(list(product_ids))
-        return {synced.pk: D("42")}
+    def escarcelle_figures(*, shop, stocks):
+        asked.append(list(stocks))
+        return {synced.pk: StockFigure(quantity=D("45"), reserved=D("3"))}
 
-    monkeypatch.setattr(availability, "_escarcelle_available", escarcelle_available)
+    monkeypatch.setitem(availability._SOURCES, "escarcelle", escarcelle_figures)
     assert available_quantities(shop=shop) == {manual.pk: D("2"), synced.pk: D("42")}
     assert asked == [[synced.pk]]
+
+
+def test_a_stock_source_nobody_registered_is_a_configuration_error(shop, monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from distributions import availability
+
+    make_product(shop=shop, stock_source="escarcelle")
+    monkeypatch.delitem(availability._SOURCES, "escarcelle")
+    with pytest.raises(ImproperlyConfigured, match="availability_source_register"):
+        available_quantities(shop=shop)
 
 
 def test_availability_runs_a_fixed_number_of_queries(shop, member, django_assert_num_queries):

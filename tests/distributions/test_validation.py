@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 
-from distributions import hooks
 from distributions.availability import available_quantities
 from distributions.models import Distribution, OrderLine, OrderStatus
 from distributions.services import (
@@ -14,6 +13,7 @@ from distributions.services import (
     distribution_validate,
     order_line_deliver,
 )
+from distributions.signals import distribution_validated
 from epiclic.errors import Refusal
 from tests.factories import make_beneficiary, make_distribution, make_order, make_product, make_user
 
@@ -135,19 +135,22 @@ def test_delivered_quantities_cannot_be_set_while_orders_are_open(shop, setup):
         order_line_deliver(line=order.lines.get(), delivered_quantity=D("0"))
 
 
-def test_the_hook_runs_inside_the_transaction_and_its_failure_rolls_everything_back(
-    setup, manager, monkeypatch
+def test_the_signal_is_sent_inside_the_transaction_and_a_failing_receiver_rolls_it_back(
+    setup, manager
 ):
     seen = {}
 
-    def failing_hook(*, distribution):
+    def failing_receiver(sender, *, distribution, **kwargs):
         seen["validated_at"] = Distribution.objects.get(pk=distribution.pk).validated_at
         seen["rice"] = type(setup["rice"]).objects.get(pk=setup["rice"].pk).stock
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(hooks, "distribution_validated", failing_hook)
-    with pytest.raises(RuntimeError):
-        distribution_validate(distribution=setup["d"], user=manager)
+    distribution_validated.connect(failing_receiver)
+    try:
+        with pytest.raises(RuntimeError):
+            distribution_validate(distribution=setup["d"], user=manager)
+    finally:
+        distribution_validated.disconnect(failing_receiver)
     assert seen["validated_at"] is not None and seen["rice"] == D("5")
     setup["d"].refresh_from_db()
     setup["rice"].refresh_from_db()

@@ -16,7 +16,7 @@ from distributions.availability import available_quantities
 from distributions.models import OrderStatus
 from escarcelle.client import EscarcelleClient
 from escarcelle.sales.models import SaleOutbox
-from escarcelle.stock.availability import escarcelle_available
+from escarcelle.stock.availability import escarcelle_figures
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
 from tests.factories import (
@@ -115,9 +115,8 @@ def test_the_figure_of_another_shop_is_never_used(connected_shop, sim):
     shop, products = connected_shop
     stock_sync_shop(shop=shop)
     other = make_shop()
-    assert escarcelle_available(shop=other, product_ids=[products[0].pk]) == {
-        products[0].pk: D("0")
-    }
+    (figure,) = escarcelle_figures(shop=other, stocks={products[0].pk: D("5")}).values()
+    assert figure.quantity is None and figure.available == D("0")
 
 
 def test_the_query_count_does_not_grow_with_products(connected_shop, sim):

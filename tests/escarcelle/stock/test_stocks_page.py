@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import StockSource
-from distributions.availability import available_quantities
+from distributions.availability import available_quantities, displayable
+from epiclic.numbers import parse_decimal
 from escarcelle.models import Connection
 from escarcelle.stock.models import StockSyncRun, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
@@ -21,6 +22,7 @@ from escarcelle.stock.tasks import stock_sync_tick_run
 from tests.factories import (
     bind_products,
     connect,
+    make_catalogue,
     make_distribution,
     make_membership,
     make_order,
@@ -91,6 +93,45 @@ def test_rows_show_quantity_reserved_and_available_with_low_stock_highlighted(
     assert "Synchroniser maintenant" in html
     assert "Dernière synchronisation réussie" in html
     assert "Produit de l autre épicerie" not in html
+
+
+def test_disponible_en_ligne_is_the_figure_the_ordering_page_offers(
+    connected_shop, sim, manager_client, beneficiary_client, beneficiary
+):
+    shop, products = connected_shop
+    sim.adjust(products[0].escarcelle_id, "5")
+    sim.adjust(products[1].escarcelle_id, "-2")
+    stock_sync_shop(shop=shop)
+    never_read = make_product(shop=shop, name="Jamais lu", stock="9", stock_source="escarcelle")
+    jam = make_product(shop=shop, name="Confiture maison", stock="4")
+    honey = make_product(shop=shop, name="Miel", stock="1")  # lowered under its orders
+    everything = [*products, never_read, jam, honey]
+    distribution = make_distribution(
+        shop=shop, catalogues=[make_catalogue(shop=shop, products=everything)]
+    )
+    make_order(
+        membership=make_membership(shop=shop, role="beneficiary"),
+        distribution=distribution,
+        lines={products[0]: 3, jam: 1, honey: 2},
+    )
+    available = available_quantities(shop=shop)
+    html = manager_client.get(url(shop)).content.decode()
+    offered = beneficiary_client.get(
+        reverse(
+            "distributions:order_distribution",
+            kwargs={"shop_slug": shop.slug, "pk": distribution.pk},
+        )
+    ).context["rows"]
+    on_the_ordering_page = {row.product.pk: row.available for row in offered}
+    for product in everything:
+        shown = parse_decimal(cells(row_of(html, product.name))[4])
+        assert shown == displayable(available[product.pk]) == on_the_ordering_page[product.pk]
+    assert [displayable(available[p.pk]) for p in (products[0], never_read, jam, honey)] == [
+        2,
+        0,
+        3,
+        0,
+    ]
 
 
 def test_negative_escarcelle_stock_is_shown_as_zero_with_a_flag(
