@@ -44,7 +44,8 @@ def parse_decimal(text: str) -> Decimal:
 class FrenchDecimalField(forms.DecimalField):
     """A ``DecimalField`` that reads ``2,5`` and ``2.5`` alike, through ``parse_decimal``."""
 
-    def to_python(self, value: Any) -> Decimal | None:
+    # django-stubs gives DecimalField the to_python of IntegerField (-> int | None).
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]
         if isinstance(value, str):
             if value.strip() in self.empty_values:
                 return None
