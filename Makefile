@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser journeys (never a downloaded browser).
+# Debian's Chromium for the browser journeys (never a downloaded browser); Pango and fonts for
+# WeasyPrint's PDFs.
 system-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Debian's chromium (browser tests)…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! dpkg -s libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1; then \
+		echo "Installing Pango and fonts (WeasyPrint: preparation sheets as PDF)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
 	fi
 
 run: install
