@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from catalog import rules
 from catalog.models import Product, StockSource, Unit
 from epiclic.numbers import parse_decimal
+from epiclic.spreadsheets import csv_lines
 from imports.rows import Change, Row, RowStatus, Value
 from shops.models import Shop
 
@@ -105,20 +106,9 @@ def _cell(product: Product, field_name: str) -> str:
 
 def export_rows(products: Iterable[Product]) -> Iterator[str]:
     """The lines of the export: UTF-8 BOM, ``;`` separator, the format the import reads."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(COLUMNS)
-    yield "\ufeff" + flush()
-    for product in products:
-        writer.writerow([_cell(product, f) for f in COLUMNS.values()])
-        yield flush()
+    return csv_lines(
+        list(COLUMNS), ([_cell(product, f) for f in COLUMNS.values()] for product in products)
+    )
 
 
 # --- Import: reading the file -------------------------------------------------------------

@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "imports",
     "catalog",
     "distributions",
+    "reports",
     "escarcelle",
     "escarcelle.stock",
     "escarcelle.sales",

@@ -1,0 +1,102 @@
+"""Files for spreadsheets: CSV in French form and XLSX, written from plain rows.
+
+One writer for every export (products, a distribution's lines, the reports): a French
+spreadsheet opens the CSV without a wizard (UTF-8 BOM, ``;`` separator, decimal comma), and
+the XLSX keeps numbers as numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse, StreamingHttpResponse
+from openpyxl import Workbook
+
+Cell = str | int | Decimal | datetime.date | None
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet: a title (the XLSX sheet's name), column headings and rows of cells."""
+
+    title: str
+    columns: Sequence[str]
+    rows: Iterable[Sequence[Cell]]
+
+
+def french_cell(value: Cell) -> str:
+    """A cell as a French spreadsheet reads it: ``2,99``, ``31/12/2026``, ``""`` for None."""
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    if isinstance(value, datetime.datetime):
+        return f"{value:%d/%m/%Y %H:%M}"
+    if isinstance(value, datetime.date):
+        return f"{value:%d/%m/%Y}"
+    return str(value)
+
+
+def csv_lines(columns: Sequence[str], rows: Iterable[Sequence[Cell]]) -> Iterator[str]:
+    """The lines of a French CSV file, the first with the BOM, one at a time."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(columns)
+    yield "\ufeff" + flush()
+    for row in rows:
+        writer.writerow([french_cell(cell) for cell in row])
+        yield flush()
+
+
+def csv_response(table: Table, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        csv_lines(table.columns, table.rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _sheet_title(title: str, taken: set[str]) -> str:
+    # Excel refuses these characters and names over 31 characters or used twice.
+    name = "".join(c for c in title if c not in "[]:*?/\\")[:31] or "Feuille"
+    base, n = name, 2
+    while name in taken:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name)
+    return name
+
+
+def xlsx_bytes(tables: Iterable[Table]) -> bytes:
+    """A workbook with one sheet per table (openpyxl's write-only mode: rows are streamed)."""
+    workbook = Workbook(write_only=True)
+    taken: set[str] = set()
+    for table in tables:
+        sheet: Any = workbook.create_sheet(_sheet_title(table.title, taken))
+        sheet.append(list(table.columns))
+        for row in table.rows:
+            sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(tables: Iterable[Table], filename: str) -> HttpResponse:
+    response = HttpResponse(xlsx_bytes(tables), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,0 +1,1 @@
+"""The grocery's reports: households served, amounts paid, aid given, per period."""
