@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from distributions.views import manage, ordering
+from distributions.views import documents, manage, ordering
 
 app_name = "distributions"
 urlpatterns = [
@@ -16,6 +16,13 @@ urlpatterns = [
         name="line_deliver",
     ),
     path("distributions/<int:pk>/valider/", manage.distribution_validate_view, name="validate"),
+    path("distributions/<int:pk>/documents/<slug:kind>/", documents.document, name="document"),
+    path(
+        "distributions/<int:pk>/documents/<slug:kind>/pdf/",
+        documents.document_pdf,
+        name="document_pdf",
+    ),
+    path("distributions/<int:pk>/lignes.<slug:fmt>", documents.lines_export, name="lines_export"),
     path("commander/", ordering.order, name="order"),
     path("commander/<int:pk>/", ordering.order_distribution, name="order_distribution"),
     path("commander/<int:pk>/panier/", ordering.cart_update, name="cart"),

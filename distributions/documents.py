@@ -1,0 +1,134 @@
+"""What the preparation documents of a distribution show: bags, picking list, sign-off sheet.
+
+Everything comes from ``selectors.distribution_summary`` (the orders not cancelled, by
+beneficiary, sorted by name), so the sheets show the amounts of the distribution's page:
+before validation, what was ordered (or the quantity already corrected); after it, what was
+handed over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from distributions.models import Distribution, DistributionState, OrderLine
+from distributions.selectors import BeneficiaryRow, ProductRow, distribution_summary
+from epiclic.spreadsheets import Cell, Table
+from shops.models import BeneficiaryProfile, Membership
+
+# The distribution states in which the sheets are printed: orders closed, then validated.
+PRINTABLE_STATES = (DistributionState.CLOSED, DistributionState.VALIDATED)
+
+
+def member_name(membership: Membership) -> str:
+    user = membership.user
+    return user.get_full_name() or user.email
+
+
+@dataclass
+class Bag:
+    """One order as the volunteers prepare it."""
+
+    row: BeneficiaryRow
+    name: str
+    card_number: str
+
+    @property
+    def lines(self) -> list[OrderLine]:
+        return self.row.lines
+
+    @property
+    def total(self) -> Decimal:
+        return self.row.total
+
+
+@dataclass
+class Aisle:
+    """The products of one category, for the picking list."""
+
+    category: str
+    products: list[ProductRow] = field(default_factory=list)
+
+
+@dataclass
+class Sheets:
+    distribution: Distribution
+    bags: list[Bag]
+    aisles: list[Aisle]
+
+    @property
+    def grand_total(self) -> Decimal:
+        return sum((bag.total for bag in self.bags), Decimal("0"))
+
+
+def preparation_sheets(*, distribution: Distribution) -> Sheets:
+    """The bags (sorted by name), the products by category, in two queries."""
+    by_beneficiary, by_product = distribution_summary(distribution=distribution)
+    cards = dict(
+        BeneficiaryProfile.objects.filter(
+            membership_id__in=[row.order.membership_id for row in by_beneficiary]
+        ).values_list("membership_id", "card_number")
+    )
+    bags = [
+        Bag(
+            row=row,
+            name=member_name(row.order.membership),
+            card_number=cards.get(row.order.membership_id, ""),
+        )
+        for row in by_beneficiary
+    ]
+    aisles: dict[str, Aisle] = {}
+    for product_row in sorted(
+        by_product, key=lambda r: (r.product.category.casefold(), r.product.name.casefold())
+    ):
+        category = product_row.product.category or _("Sans catégorie")
+        aisles.setdefault(category, Aisle(category=category)).products.append(product_row)
+    return Sheets(distribution=distribution, bags=bags, aisles=list(aisles.values()))
+
+
+def lines_table(sheets: Sheets) -> Table:
+    """Every line of the distribution, one row each, for the CSV and XLSX downloads."""
+    columns = [
+        _("Bénéficiaire"),
+        _("N° de carte"),
+        _("Commande"),
+        _("État"),
+        _("Produit"),
+        _("Référence"),
+        _("Catégorie"),
+        _("Unité"),
+        _("Quantité commandée"),
+        _("Quantité livrée"),
+        _("Prix en rayon (€)"),
+        _("Taux de participation (%)"),
+        _("Prix unitaire payé (€)"),
+        _("Montant à payer (€)"),
+    ]
+
+    def rows() -> Iterator[list[Cell]]:
+        for bag in sheets.bags:
+            order = bag.row.order
+            for line in bag.lines:
+                product = line.product
+                delivered = line.delivered_quantity
+                yield [
+                    bag.name,
+                    bag.card_number,
+                    order.pk,
+                    str(order.get_status_display()),
+                    product.name,
+                    product.ref,
+                    product.category,
+                    str(product.get_unit_display()),
+                    line.quantity.normalize(),
+                    None if delivered is None else delivered.normalize(),
+                    line.shelf_price,
+                    line.participation_rate.normalize(),
+                    line.unit_price,
+                    line.total,
+                ]
+
+    return Table(title=_("Lignes"), columns=columns, rows=rows())
