@@ -3,6 +3,7 @@ history (the plans themselves are the import pipeline's, ``imports``)."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -73,6 +74,9 @@ class ImportPlan(imports_models.ImportPlan):
     """
 
     objects: ClassVar[EscarcelleImportPlanManager] = EscarcelleImportPlanManager()
+    # Still pending after this long: no worker took its task (queue unreachable or lost); the
+    # periodic sweep builds it and the preview says the worker does not answer.
+    QUEUE_GRACE = datetime.timedelta(minutes=1)
 
     class Meta:
         proxy = True
@@ -86,6 +90,13 @@ class ImportPlan(imports_models.ImportPlan):
     @property
     def account_id(self) -> str:
         return self.origin
+
+    @property
+    def waits_for_worker(self) -> bool:
+        return (
+            self.status == imports_models.PlanStatus.PENDING
+            and timezone.now() - self.created_at > self.QUEUE_GRACE
+        )
 
     @property
     def fetch_s(self) -> float | None:

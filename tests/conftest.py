@@ -69,3 +69,25 @@ def _require_postgresql(db: None) -> None:
             "This test needs PostgreSQL: run with TEST_DATABASE_URL set, "
             "or deselect it with -m 'not postgresql'."
         )
+
+
+# --- The task queue unreachable. ---------------------------------------------------------------
+
+
+@pytest.fixture
+def queue_down():
+    """Huey on Redis at a closed loopback port: queueing raises redis' real ConnectionError.
+
+    Tasks that the test runs itself (sweeps) are called directly, as the worker would.
+    """
+    from huey.contrib.djhuey import HUEY
+    from huey.storage import RedisStorage
+
+    storage, immediate = HUEY.storage, HUEY.immediate
+    HUEY.immediate = False
+    HUEY.storage = RedisStorage(HUEY.name, url="redis://127.0.0.1:9/0")
+    try:
+        yield HUEY
+    finally:
+        HUEY.immediate = immediate
+        HUEY.storage = storage

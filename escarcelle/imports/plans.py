@@ -9,6 +9,7 @@ attempt, failed preview or confirmation, is a line of ``ImportRun``.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from typing import Any
@@ -65,10 +66,12 @@ def import_plan_create(*, shop: Shop, kind: str, user: Any) -> ImportPlan:
 def import_plan_build(*, plan_id: int) -> None:
     """Fetch the whole remote list and store the rows (background task)."""
     plan = ImportPlan.objects.select_related("shop").get(pk=plan_id)
-    if plan.status != PlanStatus.PENDING:
+    # A conditional UPDATE: the queued task and the sweep may both reach a plan; one builds it.
+    if not ImportPlan.objects.filter(pk=plan.pk, status=PlanStatus.PENDING).update(
+        status=PlanStatus.READING
+    ):
         return
     started = time.monotonic()
-    ImportPlan.objects.filter(pk=plan.pk).update(status=PlanStatus.READING)
     try:
         with client_for_shop(plan.shop) as client:
             if plan.kind == ImportKind.PRODUCTS:
@@ -91,6 +94,21 @@ def import_plan_build(*, plan_id: int) -> None:
         _fail(plan, _("Erreur inattendue pendant la préparation de l'import."), started)
         raise
     plan_rows_store(plan=plan, rows=rows, counts=counts, read_s=round(fetched - started, 3))
+
+
+def import_plans_build_pending(*, now: datetime.datetime | None = None) -> int:
+    """Build the plans still pending after ``ImportPlan.QUEUE_GRACE``: their task was never
+    queued (queue unreachable) or was lost. Run by a periodic task; returns how many."""
+    now = now or timezone.now()
+    pending = ImportPlan.objects.filter(
+        status=PlanStatus.PENDING,
+        created_at__lte=now - ImportPlan.QUEUE_GRACE,
+        created_at__gt=now - ImportPlan.BUILD_TIMEOUT,
+    )
+    ids = list(pending.order_by("created_at").values_list("pk", flat=True)[:20])
+    for plan_id in ids:
+        import_plan_build(plan_id=plan_id)
+    return len(ids)
 
 
 def _fail(plan: ImportPlan, message: str, started: float) -> None:

@@ -9,11 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_htmx.http import HttpResponseClientRefresh
 
 from catalog import rules
 from catalog.models import Product, StockSource
 from epiclic.errors import Refusal
+from epiclic.queue import enqueue
 from escarcelle.connection import connection_for
 from escarcelle.imports import beneficiaries
 from escarcelle.imports.plans import import_plan_apply, import_plan_create
@@ -26,6 +28,10 @@ from imports.services import plan_opt_outs_set
 from shops.access import ShopRequest, access_object, manager_view
 
 ROWS_PER_PAGE = 100
+WORKER_DOWN = gettext_lazy(
+    "Le service des tâches de fond ne répond pas : l'aperçu sera préparé dès qu'il répondra. "
+    "Vous pouvez quitter cette page et revenir plus tard."
+)
 
 
 def _url_name(kind: str) -> str:
@@ -43,7 +49,8 @@ def _start(request: ShopRequest, kind: str) -> HttpResponse:
         except Refusal as refused:
             messages.error(request, refused.message)
             return redirect(url_name, shop_slug=shop.slug)
-        import_plan_build_task(plan.pk)
+        if not enqueue(import_plan_build_task, plan.pk):
+            messages.warning(request, WORKER_DOWN)
         return redirect(f"{url_name}_plan", shop_slug=shop.slug, plan_id=plan.pk)
     context = {
         "kind": kind,

@@ -10,6 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from distributions.models import Distribution
+from epiclic.queue import enqueue
 from escarcelle.sales.services import sales_deliver, sales_record_for_distribution, sales_sweep
 
 
@@ -35,4 +36,6 @@ def sales_record_on_validation(sender: Any, *, distribution: Distribution, **kwa
     """
     if sales_record_for_distribution(distribution=distribution):
         pk = distribution.pk
-        transaction.on_commit(lambda: sales_deliver_task(pk))
+        # An unreachable queue only delays the delivery (the sweep sends pending rows): it
+        # never turns the validation, already committed, into an error.
+        transaction.on_commit(lambda: enqueue(sales_deliver_task, pk))

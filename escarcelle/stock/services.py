@@ -412,6 +412,13 @@ def stock_sync_request(*, shop: Shop, now: datetime.datetime | None = None) -> S
     return state
 
 
+def stock_sync_request_unqueued(*, shop: Shop, now: datetime.datetime | None = None) -> None:
+    """The task of "Synchroniser maintenant" could not be queued (queue unreachable): make the
+    shop due now, so that the minute tick syncs it as soon as the queue answers."""
+    now = now or timezone.now()
+    StockSyncState.objects.filter(shop=shop).update(next_run_at=now)
+
+
 def stock_sync_history_prune(*, now: datetime.datetime | None = None) -> int:
     now = now or timezone.now()
     limit = now - datetime.timedelta(days=StockSyncRun.HISTORY_DAYS)

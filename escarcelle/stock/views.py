@@ -13,15 +13,19 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from catalog.models import StockSource
+from epiclic.queue import enqueue
 from escarcelle.connection import connection_for
 from escarcelle.stock import selectors
 from escarcelle.stock.models import StockSyncState
-from escarcelle.stock.services import stock_sync_request
+from escarcelle.stock.services import stock_sync_request, stock_sync_request_unqueued
 from escarcelle.stock.tasks import stock_sync_task
 from shops.access import ShopRequest, manager_view
 
 # Sent when "Synchroniser maintenant" finds the sync already over; the table listens for it.
 STOCK_SYNCED = "stock-synced"
+QUEUE_DOWN = gettext_lazy(
+    "Le service des tâches de fond ne répond pas : la synchronisation partira dès que possible."
+)
 
 
 class StockFilterForm(forms.Form):
@@ -86,17 +90,22 @@ def sync_status(request: ShopRequest) -> HttpResponse:
 @manager_view
 def sync_now(request: ShopRequest) -> HttpResponse:
     shop = request.shop
+    queued = True
     if connection_for(shop) is None:
         messages.error(
             request, _("Renseignez d'abord votre clé dans Paramètres → Synchro Escarcelle.")
         )
     else:
         stock_sync_request(shop=shop)
-        stock_sync_task(shop.pk)
-        if not request.htmx:
+        queued = enqueue(stock_sync_task, shop.pk)
+        if not queued:
+            stock_sync_request_unqueued(shop=shop)
+        if not queued and not request.htmx:
+            messages.warning(request, QUEUE_DOWN)
+        elif not request.htmx:
             messages.success(request, _("Synchronisation demandée."))
     if request.htmx:
-        context = _status_context(request)
+        context = {**_status_context(request), "queue_down": not queued}
         response = render(request, "escarcelle_stock/stocks.html#status", context)
         if not context["progress"]:
             # The sync already ended (a fast worker, or huey's immediate mode): nothing will
