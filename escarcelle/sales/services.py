@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from distributions.models import Distribution, Order, OrderLine, OrderStatus
 from epiclic.errors import Refusal
+from epiclic.heartbeat import Heartbeat
 from escarcelle import schemas
 from escarcelle.client import EscarcelleClient, EscarcelleError
 from escarcelle.connection import client_for_shop
@@ -41,7 +42,10 @@ log = logging.getLogger("escarcelle.sales")
 
 BATCH_SIZE = 250  # sales per claim (the contract allows 500 per request)
 MAX_BATCH_BYTES = 900_000  # the contract refuses bodies over 1 MiB
-LEASE = datetime.timedelta(minutes=5)  # longer than one batch request with its retries
+# Short, and renewed every HEARTBEAT_S while the batch is sent (however long its requests and
+# retries take): a killed worker's rows are free again within LEASE, for the next sweep.
+LEASE = datetime.timedelta(seconds=30)
+HEARTBEAT_S = 10.0
 BACKOFF_BASE_S = 30.0
 BACKOFF_MAX_S = 3600.0
 IN_USE_RETRY = datetime.timedelta(seconds=10)
@@ -518,6 +522,8 @@ def sales_deliver(
     if distribution is not None:
         scope = scope.filter(distribution=distribution)
     report = DeliveryReport()
+    if shop.suspended_at is not None:  # the rows wait, pending, until the shop is reactivated
+        return report
     connection = Connection.objects.filter(shop=shop).first()
     if connection is None or not connection.is_usable:
         return report
@@ -533,22 +539,50 @@ def sales_deliver(
             token, rows = sales_claim(scope=scope, now=clock, limit=batch_size)
             if not rows:
                 break
-            done: set[int] = set()
-            for chunk in _chunks(rows):
-                try:
-                    outcomes = _send_batch(client, chunk, retries=retries, report=report)
-                except EscarcelleError as error:
-                    log.warning("escarcelle sales: batch failed for shop %s: %s", shop.pk, error)
-                    report.errors.append(str(error))
-                    left = [row for row in rows if row.pk not in done]
-                    _release_after_failure(token, left, error, clock, report)
+            with Heartbeat(_renewer(token, clock), every=HEARTBEAT_S, name=f"sales-{shop.pk}"):
+                if not _send_claimed(client, token, rows, clock, retries, report, shop):
                     return report
-                changed = [row for row in chunk if _apply(row, outcomes[row.pk], clock, report)]
-                _write_back(token, chunk, changed)
-                done.update(row.pk for row in chunk)
     finally:
         client.close()
     return report
+
+
+def _renewer(token: str, claimed_at: datetime.datetime) -> Callable[[float], int]:
+    """Push the lease of the rows still claimed forward, counted from the claim's clock."""
+
+    def renew(elapsed_s: float) -> int:
+        until = claimed_at + datetime.timedelta(seconds=elapsed_s) + LEASE
+        return SaleOutbox.objects.filter(claim_token=token, claimed_until__isnull=False).update(
+            claimed_until=until
+        )
+
+    return renew
+
+
+def _send_claimed(
+    client: EscarcelleClient,
+    token: str,
+    rows: list[SaleOutbox],
+    clock: datetime.datetime,
+    retries: int,
+    report: DeliveryReport,
+    shop: Shop,
+) -> bool:
+    """Send claimed rows chunk by chunk; False after a whole-request failure (round over)."""
+    done: set[int] = set()
+    for chunk in _chunks(rows):
+        try:
+            outcomes = _send_batch(client, chunk, retries=retries, report=report)
+        except EscarcelleError as error:
+            log.warning("escarcelle sales: batch failed for shop %s: %s", shop.pk, error)
+            report.errors.append(str(error))
+            left = [row for row in rows if row.pk not in done]
+            _release_after_failure(token, left, error, clock, report)
+            return False
+        changed = [row for row in chunk if _apply(row, outcomes[row.pk], clock, report)]
+        _write_back(token, chunk, changed)
+        done.update(row.pk for row in chunk)
+    return True
 
 
 def sales_sweep(
@@ -559,7 +593,8 @@ def sales_sweep(
     clock = now or timezone.now()
     total = DeliveryReport()
     shop_ids = _due(SaleOutbox.objects.all(), clock).values_list("shop_id", flat=True).distinct()
-    for shop in Shop.objects.filter(pk__in=list(shop_ids)).order_by("pk"):
+    shops = Shop.objects.filter(pk__in=list(shop_ids), suspended_at__isnull=True)
+    for shop in shops.order_by("pk"):
         report = sales_deliver(shop=shop, now=now, client_factory=client_factory)
         total.sent += report.sent
         total.failed += report.failed

@@ -182,11 +182,34 @@ def sync_banner(
                 "suspendues jusqu'à ce qu'une nouvelle clé soit enregistrée."
             )
         )
+    elif (retry_at := sync_stuck_retry_at(state, now)) is not None:
+        level = level or "warn"
+        messages.append(
+            _(
+                "La dernière synchronisation s'est interrompue (le service des tâches de fond "
+                "s'est arrêté). Nouvel essai automatique vers %(when)s ; vous pouvez aussi "
+                "la relancer."
+            )
+            % {"when": _local(retry_at)}
+        )
     elif state is not None and state.next_run_at is not None:
         messages.append(
             _("Prochaine synchronisation : %(when)s.") % {"when": _local(state.next_run_at)}
         )
     return SyncBanner(level, messages)
+
+
+def sync_stuck_retry_at(
+    state: StockSyncState | None, now: datetime.datetime
+) -> datetime.datetime | None:
+    """When a sync whose worker died will be retried (the next minute tick), else None.
+
+    A lease still set but lapsed means its worker stopped renewing it (a sync that ends
+    clears it); ``stock_sync_due`` hands such a shop out at the next tick.
+    """
+    if state is None or state.claimed_until is None or state.claimed_until >= now:
+        return None
+    return (now + datetime.timedelta(minutes=1)).replace(second=0, microsecond=0)
 
 
 def _local(moment: datetime.datetime) -> str:

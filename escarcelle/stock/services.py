@@ -15,7 +15,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from epiclic.errors import Refusal
+from epiclic.heartbeat import Heartbeat
 from escarcelle.client import EscarcelleClient, EscarcelleError
 from escarcelle.connection import client_for_shop
 from escarcelle.stock import notifications, schedule
@@ -35,7 +36,10 @@ from shops.models import Shop
 log = logging.getLogger("escarcelle.stock")
 
 FULL_READ_EVERY = datetime.timedelta(hours=24)
-LEASE = datetime.timedelta(minutes=10)
+# Short, and renewed every HEARTBEAT_S while the sync runs: a killed worker's lease lapses
+# within LEASE and the next minute tick hands the shop to another worker (stock_sync_due).
+LEASE = datetime.timedelta(seconds=30)
+HEARTBEAT_S = 10.0
 # Escarcelle's clock and ours may differ a little: ask for products updated a bit earlier.
 PRODUCTS_CHECK_MARGIN = datetime.timedelta(minutes=5)
 FAILURES_BEFORE_EMAIL = 3
@@ -126,15 +130,28 @@ def stock_sync_shop(
     state = StockSyncState.objects.get(shop=shop)
     kind = SyncKind.FULL if _needs_full_read(state, now, force_full) else SyncKind.INCREMENTAL
     try:
-        try:
-            with _client(shop) as client:
-                reading = _read(client, shop=shop, state=state, kind=kind)
-            run = _apply(shop=shop, reading=reading, now=now, started=started)
-        except (EscarcelleError, StockDataError) as error:
-            run = _record_failure(shop=shop, kind=kind, error=error, now=now, started=started)
+        with Heartbeat(_renewer(shop, worker, now), every=HEARTBEAT_S, name=f"stock-{shop.pk}"):
+            try:
+                with _client(shop) as client:
+                    reading = _read(client, shop=shop, state=state, kind=kind)
+                run = _apply(shop=shop, reading=reading, now=now, started=started)
+            except (EscarcelleError, StockDataError) as error:
+                run = _record_failure(shop=shop, kind=kind, error=error, now=now, started=started)
     finally:
         _release(shop, worker)
     return run
+
+
+def _renewer(shop: Shop, worker: str, claimed_at: datetime.datetime) -> Callable[[float], int]:
+    """Push the lease forward, counted from the claim's clock (which tests may control)."""
+
+    def renew(elapsed_s: float) -> int:
+        until = claimed_at + datetime.timedelta(seconds=elapsed_s) + LEASE
+        return StockSyncState.objects.filter(shop=shop, claimed_by=worker).update(
+            claimed_until=until
+        )
+
+    return renew
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -434,11 +451,13 @@ ENQUEUE_GRACE = datetime.timedelta(minutes=15)
 
 
 def shops_to_sync() -> QuerySet[Shop, int]:
-    """Ids of shops with a usable connection and at least one product bound to Escarcelle
-    (a subquery)."""
+    """Ids of shops with a usable connection and at least one product bound to Escarcelle,
+    not suspended (a subquery). A suspended shop keeps its due time: reactivated, it is synced
+    at the next tick."""
     bound = Product.objects.filter(shop=OuterRef("pk"), escarcelle_id__isnull=False)
     return Shop.objects.filter(
         Exists(bound),
+        suspended_at__isnull=True,
         escarcelle_connection__isnull=False,
         escarcelle_connection__key_rejected_at__isnull=True,
     ).values_list("pk", flat=True)
@@ -458,14 +477,18 @@ def stock_sync_due(*, now: datetime.datetime, limit: int = 5000) -> list[int]:
         ],
         ignore_conflicts=True,
     )
+    # Due: its time has come, or a worker died during its sync (a lapsed lease, which a sync
+    # that ends always clears): that one is taken over at once, whatever its next_run_at.
     due = StockSyncState.objects.filter(
+        Q(next_run_at__lte=now) | Q(claimed_until__isnull=False),
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
         shop_id__in=shops_to_sync(),
-        next_run_at__lte=now,
     )
     ids = list(due.order_by("next_run_at").values_list("shop_id", flat=True)[:limit])
     if ids:
-        StockSyncState.objects.filter(shop_id__in=ids, next_run_at__lte=now).update(
-            next_run_at=now + ENQUEUE_GRACE
+        handed = StockSyncState.objects.filter(shop_id__in=ids)
+        handed.filter(claimed_until__lt=now).update(
+            claimed_until=None, claimed_by="", next_run_at=now + ENQUEUE_GRACE
         )
+        handed.filter(next_run_at__lte=now).update(next_run_at=now + ENQUEUE_GRACE)
     return ids
