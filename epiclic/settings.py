@@ -212,6 +212,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Argon2id tuned in epiclic/hashers.py (its docstring says why); older hashes upgraded at sign-in.
+PASSWORD_HASHERS = [
+    "epiclic.hashers.EpiclicArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -246,6 +252,8 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "false")
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Epiclic <noreply@epiclic.localhost>")
 
 SESSION_COOKIE_HTTPONLY = True
+# "Rester connecté" keeps a sign-in this many days; otherwise it lasts the browser session.
+SESSION_REMEMBER_DAYS = envint("SESSION_REMEMBER_DAYS", "60", minimum=1)
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 

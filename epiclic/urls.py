@@ -5,13 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from shops import views as shop_views
+from shops.signin import SignInView
 
 # Fixed paths first; any other first segment is a shop slug (shops.models.RESERVED_SLUGS).
 urlpatterns = [
     path("", shop_views.home, name="home"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("compte/connexion/", auth_views.LoginView.as_view(), name="login"),
+    path("compte/connexion/", SignInView.as_view(), name="login"),
     path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "compte/mot-de-passe/oublie/",
