@@ -29,6 +29,11 @@ def line_total(unit_price: Decimal, quantity: Decimal) -> Decimal:
     return (Decimal(unit_price) * Decimal(quantity)).quantize(CENT, ROUND_HALF_UP)
 
 
+def money(amount: Decimal | None) -> Decimal:
+    """A sum of money computed elsewhere (a report's SQL total), rounded half-up to the cent."""
+    return Decimal(amount or 0).quantize(CENT, ROUND_HALF_UP)
+
+
 def member_profile(membership: Membership) -> BeneficiaryProfile | None:
     """The member's beneficiary profile, or None (one query, then cached on ``membership``)."""
     try:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
 
 Cell = str | int | Decimal | datetime.date | None
@@ -39,7 +40,8 @@ def french_cell(value: Cell) -> str:
     if isinstance(value, Decimal):
         return format(value, "f").replace(".", ",")
     if isinstance(value, datetime.datetime):
-        return f"{value:%d/%m/%Y %H:%M}"
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return f"{local:%d/%m/%Y %H:%M}"
     if isinstance(value, datetime.date):
         return f"{value:%d/%m/%Y}"
     return str(value)
@@ -82,6 +84,13 @@ def _sheet_title(title: str, taken: set[str]) -> str:
     return name
 
 
+def _xlsx_cell(value: Cell) -> Cell:
+    # Excel has no time zones: a moment is written as the local (shop's) time it shows.
+    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    return value
+
+
 def xlsx_bytes(tables: Iterable[Table]) -> bytes:
     """A workbook with one sheet per table (openpyxl's write-only mode: rows are streamed)."""
     workbook = Workbook(write_only=True)
@@ -90,7 +99,7 @@ def xlsx_bytes(tables: Iterable[Table]) -> bytes:
         sheet: Any = workbook.create_sheet(_sheet_title(table.title, taken))
         sheet.append(list(table.columns))
         for row in table.rows:
-            sheet.append(list(row))
+            sheet.append([_xlsx_cell(cell) for cell in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -37,5 +37,6 @@ urlpatterns = [
     path("<slug:shop_slug>/", include("shops.urls")),
     path("<slug:shop_slug>/", include("catalog.urls")),
     path("<slug:shop_slug>/", include("distributions.urls")),
+    path("<slug:shop_slug>/", include("reports.urls")),
     path("<slug:shop_slug>/", include("escarcelle.urls")),
 ]

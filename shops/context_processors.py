@@ -13,6 +13,7 @@ MANAGER_TABS = [
     ("catalog:catalogues", _("Catalogues")),
     ("escarcelle:stocks", _("Stocks")),
     ("distributions:list", _("Distributions")),
+    ("reports:index", _("Rapports")),
     ("shops:beneficiaries", _("Bénéficiaires")),
     ("shops:settings", _("Paramètres")),
 ]
