@@ -301,9 +301,9 @@ class Existing:
     values: dict[str, Any]
 
 
-def existing_products(shop: Shop) -> dict[str, Existing]:
-    """The shop's products with a ref, by ref (one query)."""
-    fields = list(COLUMNS.values())
+def existing_products(shop: Shop, columns: Iterable[str] = COLUMNS) -> dict[str, Existing]:
+    """The shop's products with a ref, by ref, with the fields of ``columns`` (one query)."""
+    fields = [COLUMNS[c] for c in columns if c in COLUMNS]
     rows = (
         Product.objects.filter(shop=shop).exclude(ref="").values_list("id", "stock_source", *fields)
     )
@@ -334,14 +334,30 @@ def _ref_lines(parsed: ParsedFile) -> dict[str, list[int]]:
     return doubled
 
 
+# Columns whose cells repeat (a price, a rate, a unit): each distinct cell is checked once.
+_REPEATED = {"unite", "quantite_unite", "prix_ttc", "tva", "actif", "stock", "categorie"}
+_MEMO_MAX = 100_000
+
+
 def plan_rows(parsed: ParsedFile, existing: Mapping[str, Existing]) -> Iterator[Row]:
     """One preview row per product line, in file order."""
     doubled = _ref_lines(parsed)
+    memo: dict[tuple[str, str], tuple[Value, list[str]]] = {}
     for line, record in parsed.records():
         errors: list[str] = []
         values: dict[str, Value] = {}
         for column, raw in record.items():
-            value = _clean_value(column, raw, errors)
+            if column in _REPEATED:
+                known = memo.get((column, raw))
+                if known is None:
+                    cell_errors: list[str] = []
+                    known = (_clean_value(column, raw, cell_errors), cell_errors)
+                    if len(memo) < _MEMO_MAX:
+                        memo[column, raw] = known
+                value = known[0]
+                errors.extend(known[1])
+            else:
+                value = _clean_value(column, raw, errors)
             if value is not None:
                 values[COLUMNS[column]] = value
         ref = record.get("ref", "")

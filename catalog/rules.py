@@ -9,11 +9,13 @@ decimals are read by ``epiclic.numbers.parse_decimal`` only.
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from catalog.models import VAT_RATES, Product, Unit
@@ -23,6 +25,7 @@ GTIN_LENGTHS = (8, 12, 13, 14)
 # A TextField has no limit of its own; nothing legitimate is longer.
 DESCRIPTION_MAX = 20_000
 DECIMAL_FIELDS = ("unit_quantity", "price", "vat_rate", "stock")
+UNITS = frozenset(Unit.values)
 
 # Problem codes.
 NEGATIVE = "negative"
@@ -36,20 +39,24 @@ def _field(name: str) -> Any:
     return Product._meta.get_field(name)
 
 
+@functools.cache
 def max_length(field_name: str) -> int:
     if field_name == "description":
         return DESCRIPTION_MAX
     return int(_field(field_name).max_length)
 
 
+@functools.cache
 def max_digits(field_name: str) -> int:
     return int(_field(field_name).max_digits)
 
 
+@functools.cache
 def decimal_places(field_name: str) -> int:
     return int(_field(field_name).decimal_places)
 
 
+@functools.cache
 def decimal_max(field_name: str) -> Decimal:
     """The largest value the column holds: 99 999 999,99 for a price (10 digits, 2 decimals)."""
     field: models.DecimalField = _field(field_name)
@@ -96,9 +103,14 @@ def decimal_problem(field_name: str, value: Decimal) -> str | None:
         return ZERO
     if value > decimal_max(field_name):
         return TOO_BIG
-    if value != value.quantize(Decimal(1).scaleb(-decimal_places(field_name))):
+    if value != value.quantize(_step(field_name)):
         return PLACES
     return None
+
+
+@functools.cache
+def _step(field_name: str) -> Decimal:
+    return Decimal(1).scaleb(-decimal_places(field_name))
 
 
 def canonical(field_name: str, value: Any) -> Any:
@@ -107,8 +119,7 @@ def canonical(field_name: str, value: Any) -> Any:
     Decimals are quantised to the column's places (``"2.50"``, ``"0.500"``, ``"5.50"``).
     """
     if field_name in DECIMAL_FIELDS:
-        places = Decimal(1).scaleb(-decimal_places(field_name))
-        return str(Decimal(value).quantize(places))
+        return str(Decimal(value).quantize(_step(field_name)))
     if field_name == "active":
         return bool(value)
     return value if value is not None else ""
@@ -126,15 +137,18 @@ def match_vat_rate(value: Decimal) -> Decimal | None:
     return None
 
 
+@functools.cache
+def _unit_words() -> dict[str, str]:
+    words = dict.fromkeys(("pce", "pc", "pièces", "pieces", "u", "unité", "unite"), "piece")
+    with translation.override("fr"):  # the words of a file are French whatever the UI
+        words.update({str(label).lower(): code for code, label in Unit.choices})
+    words.update({code: code for code in Unit.values})
+    return words
+
+
 def match_unit(text: str) -> str | None:
     """A unit code from its code or its French label, case-insensitive (``Pièce`` → piece)."""
-    wanted = text.strip().lower()
-    for code, label in Unit.choices:
-        if wanted in (code, str(label).lower()):
-            return code
-    if wanted in ("pce", "pc", "pièces", "pieces", "u", "unité", "unite"):
-        return Unit.PIECE.value
-    return None
+    return _unit_words().get(text.strip().lower())
 
 
 def field_specs() -> dict[str, FieldSpec]:

@@ -165,9 +165,13 @@ def update_rows(
     source, alias = _source(typed)
     conditions = [f"{table}.{q(pk.column)} = j.{q(pk.attname)}"]
     where_params: list[Any] = []
+    # On SQLite, a unary plus keeps the planner from driving the join with an index on the
+    # condition (``shop_id``): it would scan the JSON rows once per product of the shop (minutes
+    # for 10,000 rows) instead of looking each JSON row up by primary key.
+    plus = "+" if connection.vendor == "sqlite" else ""
     for name, value in (where or {}).items():
         field = _field(model, name)
-        conditions.append(f"{table}.{q(field.column)} = %s")
+        conditions.append(f"{plus}{table}.{q(field.column)} = %s")
         where_params.append(field.get_db_prep_save(value, connection))
     sql = (
         f"UPDATE {table} SET {', '.join(sets)} FROM {source} "  # noqa: S608 (names from _meta)

@@ -139,11 +139,17 @@ class ImportPlan(models.Model):
 
 
 class PlanRow(models.Model):
-    """One row of a plan (``imports.rows.Row`` as JSON), so a page reads 100 rows, not all."""
+    """One row of a plan (``imports.rows.Row`` as JSON), so a page reads 100 rows, not all.
+
+    ``status``, ``key`` and ``target_id`` repeat the row's own, so that a source can check in
+    SQL that the rows still fit the database before they are applied.
+    """
 
     plan = models.ForeignKey(ImportPlan, on_delete=models.CASCADE, related_name="stored_rows")
     i = models.PositiveIntegerField()
     status = models.CharField(max_length=12)
+    key = models.CharField(max_length=255, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
     # False when the manager unticked the row in the preview.
     kept = models.BooleanField(default=True)
     data = models.TextField()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import cast
 
@@ -74,13 +73,6 @@ def rows_to_apply(plan: ImportPlan, *, after: int, limit: int | None = None) -> 
         .values_list("data", flat=True)
     )
     return [row_load(data) for data in (stored[:limit] if limit else stored)]
-
-
-def iter_rows_to_apply(plan: ImportPlan, *, after: int, batch: int = 5000) -> Iterator[Row]:
-    """``rows_to_apply`` read ``batch`` rows at a time, for checks over a big plan."""
-    while rows := rows_to_apply(plan, after=after, limit=batch):
-        yield from rows
-        after = rows[-1].i
 
 
 def opted_out_count(plan: ImportPlan) -> int:

@@ -22,10 +22,10 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,6 +45,8 @@ CHUNK_PAUSE_S = 0.02
 # How long a plan is kept once it has expired (it can hold a hundred thousand rows).
 PURGE_AFTER = datetime.timedelta(days=1)
 
+P = TypeVar("P", bound=ImportPlan)
+
 # Writes one chunk of rows; returns what it did ({"new": 2, "changed": 1, …}).
 ChunkWriter = Callable[[Shop, list[Row]], Mapping[str, int]]
 # A source's own check before the apply starts (raises Refusal).
@@ -60,10 +62,18 @@ def plan_version(shop: Shop, kind: str) -> int:
 
 
 def plan_create(
-    *, shop: Shop, source: str, kind: str, user: Any, origin: str = "", status: str = "pending"
-) -> ImportPlan:
+    *,
+    shop: Shop,
+    source: str,
+    kind: str,
+    user: Any,
+    origin: str = "",
+    status: str = "pending",
+    model: type[P] = ImportPlan,  # type: ignore[assignment]
+) -> P:
+    """A new plan of ``model`` (a source's proxy of ``ImportPlan``), with the current version."""
     plans_purge(shop=shop)
-    return ImportPlan.objects.create(
+    return model.objects.create(
         shop=shop,
         source=source,
         kind=kind,
@@ -75,8 +85,8 @@ def plan_create(
 
 
 def _store(plan: ImportPlan, batch: list[dict[str, Any]]) -> None:
-    with transaction.atomic():
-        bulk.insert_rows(PlanRow, batch, constants={"plan_id": plan.pk, "kept": True})
+    # One statement: its own short transaction.
+    bulk.insert_rows(PlanRow, batch, constants={"plan_id": plan.pk, "kept": True})
 
 
 def plan_rows_store(
@@ -100,7 +110,15 @@ def plan_rows_store(
         row.i = index
         data = row_dump(row)
         seal.update(data.encode())
-        batch.append({"i": index, "status": row.status.value, "data": data})
+        batch.append(
+            {
+                "i": index,
+                "status": row.status.value,
+                "key": row.key[:255],
+                "target_id": row.target_id,
+                "data": data,
+            }
+        )
         tally[row.status] += 1
         if row.warnings:
             tally["warnings"] += 1
@@ -145,8 +163,9 @@ def _seal_of(plan: ImportPlan) -> str:
 
 
 def _refuse_unless_ready(
-    plan: ImportPlan | None, *, shop: Shop, errors_refusal: str | None
+    plan: ImportPlan | None, *, shop: Shop | None, errors_refusal: str | None
 ) -> ImportPlan:
+    """The plan, if it may be applied now; the stale rule is checked when ``shop`` is given."""
     if plan is None:
         raise Refusal(_("Cet aperçu d'import n'existe pas."), code="missing")
     if plan.status == PlanStatus.APPLIED:
@@ -166,7 +185,7 @@ def _refuse_unless_ready(
         )
     if errors_refusal is not None and plan.has_errors:
         raise Refusal(errors_refusal, code="errors")
-    if plan_version(shop, plan.kind) != plan.base_version:
+    if shop is not None and plan_version(shop, plan.kind) != plan.base_version:
         raise Refusal(
             _(
                 "Un autre import a été confirmé depuis cet aperçu : il n'est plus à jour. "
@@ -180,8 +199,9 @@ def _refuse_unless_ready(
 def _claim(shop: Shop, plan_id: int, errors_refusal: str | None) -> ImportPlan:
     """Mark the plan ``applying``; of two simultaneous confirmations only one gets here."""
     with transaction.atomic():
-        # One claim at a time per shop (SQLite's IMMEDIATE transactions already serialise).
-        Shop.objects.select_for_update().filter(pk=shop.pk).first()
+        if connection.features.has_select_for_update:
+            # One claim at a time per shop (on SQLite, IMMEDIATE transactions serialise).
+            Shop.objects.select_for_update().filter(pk=shop.pk).first()
         found = ImportPlan.objects.select_for_update().filter(shop=shop, pk=plan_id).first()
         plan = _refuse_unless_ready(found, shop=shop, errors_refusal=errors_refusal)
         now = timezone.now()
@@ -211,7 +231,7 @@ def plan_apply(
     """
     # Checks that read the whole plan run before the claim, outside any write transaction.
     found = ImportPlan.objects.filter(shop=shop, pk=plan_id).first()
-    plan = _refuse_unless_ready(found, shop=shop, errors_refusal=errors_refusal)
+    plan = _refuse_unless_ready(found, shop=None, errors_refusal=errors_refusal)
     if _seal_of(plan) != plan.seal:
         raise Refusal(
             _("Cet aperçu a été altéré : relancez l'import pour en préparer un nouveau."),
@@ -224,20 +244,22 @@ def plan_apply(
     while rows := selectors.rows_to_apply(plan, after=plan.cursor, limit=CHUNK_ROWS):
         try:
             with transaction.atomic():
-                done.update(write(shop, rows))
+                total = done + Counter(write(shop, rows))
                 moved = ImportPlan.objects.filter(
                     pk=plan.pk, status=PlanStatus.APPLYING, cursor=plan.cursor
-                ).update(cursor=rows[-1].i, heartbeat=timezone.now(), done=dict(done))
+                ).update(cursor=rows[-1].i, heartbeat=timezone.now(), done=dict(total))
                 if not moved:  # resumed by someone else meanwhile: theirs goes on
                     raise Refusal(_("Cet import est en cours d'application."), code="applying")
         except IntegrityError:
             _interrupted(plan, done)
-        plan.cursor = rows[-1].i
+        done, plan.cursor = total, rows[-1].i
+        if len(rows) < CHUNK_ROWS:
+            break
         time.sleep(CHUNK_PAUSE_S)
+    plan.status, plan.applied_at, plan.done = PlanStatus.APPLIED, timezone.now(), dict(done)
     ImportPlan.objects.filter(pk=plan.pk, status=PlanStatus.APPLYING).update(
-        status=PlanStatus.APPLIED, applied_at=timezone.now(), done=dict(done)
+        status=plan.status, applied_at=plan.applied_at, done=plan.done
     )
-    plan.refresh_from_db()
     return plan
 
 
@@ -282,9 +304,15 @@ def plans_purge(*, shop: Shop | None = None, now: datetime.datetime | None = Non
     old = ImportPlan.objects.filter(expires_at__lt=cutoff)
     if shop is not None:
         old = old.filter(shop=shop)
-    gone = list(old.filter(apply_started_at__isnull=True).values_list("pk", flat=True))
-    applied = old.filter(apply_started_at__isnull=False, row_count__gt=0)
-    _rows_delete(gone + list(applied.values_list("pk", flat=True)))
-    applied.update(row_count=0)
+    found = list(
+        old.filter(Q(apply_started_at__isnull=True) | Q(row_count__gt=0)).values_list(
+            "pk", "apply_started_at"
+        )
+    )
+    if not found:
+        return 0
+    gone = [pk for pk, started in found if started is None]
+    _rows_delete([pk for pk, _started in found])
+    ImportPlan.objects.filter(pk__in=[pk for pk, started in found if started]).update(row_count=0)
     ImportPlan.objects.filter(pk__in=gone).delete()
     return len(gone)

@@ -24,7 +24,6 @@ from escarcelle.imports import beneficiaries, products
 from escarcelle.models import ImportPlan, ImportRun, RunResult
 from imports.models import ImportKind, ImportSource, PlanStatus
 from imports.rows import TO_APPLY
-from imports.selectors import opted_out_count
 from imports.services import (
     ChunkWriter,
     plan_apply,
@@ -53,14 +52,14 @@ def import_plan_create(*, shop: Shop, kind: str, user: Any) -> ImportPlan:
         raise Refusal(
             _("Enregistrez d'abord votre clé Escarcelle dans Paramètres → Synchro Escarcelle.")
         )
-    plan = plan_create(
+    return plan_create(
         shop=shop,
         source=ImportSource.ESCARCELLE,
         kind=kind,
         user=user,
         origin=connection.account_id,
+        model=ImportPlan,
     )
-    return ImportPlan.objects.get(pk=plan.pk)
 
 
 def import_plan_build(*, plan_id: int) -> None:
@@ -166,7 +165,7 @@ def import_plan_apply(*, shop: Shop, plan_id: int, user: Any) -> ImportRun:
     counts = {status.value: applied.done.get(status, 0) for status in TO_APPLY}
     if plan.kind == ImportKind.BENEFICIARIES:
         counts["invited"] = applied.done.get("invited", 0)
-    counts["opted_out"] = opted_out_count(applied)
+    counts["opted_out"] = applied.to_apply_count - applied.applied_count
     return ImportRun.objects.create(
         shop=shop,
         kind=plan.kind,

@@ -18,7 +18,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from catalog import rules
-from catalog.models import Product, Unit
+from catalog.models import Product
 from catalog.services import product_plan_rows_write
 from escarcelle import schemas
 from imports.rows import Change, Row, RowStatus, Value
@@ -90,7 +90,7 @@ def _texts(item: schemas.Product, warnings: list[str], errors: list[str]) -> dic
 
 def _figures(item: schemas.Product, warnings: list[str], errors: list[str]) -> dict[str, Value]:
     unit = item.unit or ""
-    if unit not in Unit.values:
+    if unit not in rules.UNITS:
         errors.append(_("unité inconnue (%(unit)s)") % {"unit": unit[:20] or "—"})
     quantity = item.unit_quantity
     if quantity is None:
