@@ -8,7 +8,7 @@ SIM_PORT ?= 8100
 export ESCARCELLE_SIM_PORT := $(SIM_PORT)
 export EPICLIC_PORT := $(PORT)
 
-.PHONY: run test test-sqlite test-pg lint format bench install system-deps messages clean
+.PHONY: run dev prepare test test-sqlite test-pg lint format bench install system-deps messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -30,13 +30,23 @@ system-deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
 	fi
 
-run: install
+# The demo, served as in production: gunicorn (epiclic/gunicorn.conf.py), DEBUG off, static
+# files collected (hashed names, compressed) and served by whitenoise.
+run: prepare
+	$(PY) manage.py collectstatic --noinput -v 0
+	@rm -rf var/prometheus && mkdir -p var/prometheus
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus $(VENV)/bin/honcho start -f Procfile
+
+# Development: Django's runserver (reloads on change), DEBUG on.
+dev: prepare
+	DEBUG=true $(VENV)/bin/honcho start -f Procfile.dev
+
+prepare: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py compilemessages_if_needed
 	$(VENV)/bin/escarcelle-sim demo --db var/escarcelle-sim.sqlite3 --key-file var/escarcelle-demo-key.txt --url http://127.0.0.1:$(SIM_PORT)
 	$(PY) manage.py demo_seed --url http://127.0.0.1:$(PORT)/
-	$(VENV)/bin/honcho start -f Procfile
 
 # ruff (format and lint), import-linter (layers: the core apps never import the connector), mypy.
 lint: install

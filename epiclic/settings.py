@@ -133,7 +133,22 @@ SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", "")
 DEBUG = envbool("DEBUG", "false")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_URL = envurl("SITE_URL", "http://127.0.0.1:8000")
+# The port `make run` serves on; links in e-mails follow it unless SITE_URL says otherwise.
+EPICLIC_PORT = envint("EPICLIC_PORT", "8000", minimum=1)
+SITE_URL = envurl("SITE_URL", f"http://127.0.0.1:{EPICLIC_PORT}")
+# Who gets the error e-mails (500s): comma-separated addresses; and the address they come from.
+ADMINS = [(address, address) for address in envlist("ADMINS", "")]
+SERVER_EMAIL = envstr("SERVER_EMAIL", "Epiclic <root@epiclic.localhost>")
+
+# Behind an HTTPS proxy (docs/operations.md, "Running in production"). Off by default so that
+# the development server on http://127.0.0.1 keeps working.
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "0", minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+# The proxy sets X-Forwarded-Proto; only trust it when a proxy really strips the client's own.
+if envbool("SECURE_PROXY_SSL", "false"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -155,9 +170,11 @@ INSTALLED_APPS = [
     "escarcelle",
     "escarcelle.stock",
     "escarcelle.sales",
+    "operators",
 ]
 
 MIDDLEWARE = [
+    "epiclic.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -237,7 +254,8 @@ MEDIA_ROOT = Path(envstr("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Compressed, content-hashed names after collectstatic (`make run` runs it).
+    "staticfiles": {"BACKEND": "epiclic.static.StaticStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -283,16 +301,37 @@ ESCARCELLE_SALES_CALL_RETRIES = envint("ESCARCELLE_SALES_CALL_RETRIES", "2", min
 # The Stocks page flags a product as low when its stock is at or below this quantity.
 STOCK_LOW_THRESHOLD = envdecimal("STOCK_LOW_THRESHOLD", "3", minimum=Decimal("0"))
 
+# Prometheus metrics (/metrics): answered only with "Authorization: Bearer <METRICS_TOKEN>";
+# without a token configured the endpoint does not exist (404).
+METRICS_TOKEN = envstr("METRICS_TOKEN", "")
+
+# LOG_FORMAT=json: one JSON object per line, with the shop's slug on lines that concern one.
+LOG_FORMAT = envstr("LOG_FORMAT", "plain", choices=("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "shop": {"()": "epiclic.logs.ShopFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "epiclic.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["shop"]},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO", choices=LOG_LEVELS)},
     "loggers": {
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
         # Configured here, so run_huey adds no handler of its own (each line printed once).
         "huey": {"handlers": ["console"], "propagate": False},
+        "django.request": {"handlers": ["mail_admins"], "level": "ERROR"},
     },
 }

@@ -4,6 +4,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from operators import health
+from operators import metrics as operator_metrics
+from shops import team_views
 from shops import views as shop_views
 from shops.signin import SignInView
 
@@ -11,6 +14,15 @@ from shops.signin import SignInView
 urlpatterns = [
     path("", shop_views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("operateur/", include("operators.urls")),
+    path("sante/", health.liveness, name="health"),
+    path("sante/pret/", health.readiness, name="health_ready"),
+    path("metrics", operator_metrics.metrics_view, name="metrics"),
+    path(
+        "compte/invitation/<str:token>/",
+        team_views.invitation_accept,
+        name="invitation_accept",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("compte/connexion/", SignInView.as_view(), name="login"),
     path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),

@@ -38,6 +38,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from epiclic import metrics
 from epiclic.errors import Refusal
 from escarcelle import schemas
 
@@ -398,13 +399,9 @@ class EscarcelleClient:
             status = type(exc).__name__
             raise EscarcelleError(_msg_unreachable(), permanent=False, code="network") from None
         finally:
-            log.info(
-                "escarcelle %s %s -> %s in %.0f ms",
-                method,
-                path,
-                status,
-                (time.monotonic() - started) * 1000,
-            )
+            elapsed = time.monotonic() - started
+            log.info("escarcelle %s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
+            metrics.escarcelle_call_observe(method=method, outcome=status, seconds=elapsed)
         return self._decode(response, body)
 
     def _read_body(self, response: httpx.Response, deadline: float) -> bytes:

@@ -18,10 +18,11 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django_htmx.middleware import HtmxDetails
 
+from epiclic.logs import shop_context
 from shops.models import Membership, Role, Shop
 
 M = TypeVar("M", bound=Model)
@@ -85,8 +86,12 @@ def shop_view(role: str | None = Role.MANAGER) -> Callable[[ShopView], ShopView]
             shop_request = cast(ShopRequest, request)
             shop_request.shop = membership.shop
             shop_request.membership = membership
-            # The page, and any date it shows or a form reads, is in the shop's time zone.
-            with timezone.override(membership.shop.tzinfo):
+            shop = membership.shop
+            if shop.suspended_at is not None and not request.user.is_superuser:
+                return render(request, "shops/suspended.html", {"shop": shop}, status=403)
+            # The page, and any date it shows or a form reads, is in the shop's time zone; log
+            # lines written meanwhile carry the shop's slug.
+            with timezone.override(shop.tzinfo), shop_context(shop.slug):
                 return view(shop_request, *args, **kwargs)
 
         return wrapper

@@ -15,7 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # First URL segments used by the site itself: a shop cannot take them as its slug.
-RESERVED_SLUGS = frozenset({"admin", "i18n", "compte", "static", "media", "api"})
+RESERVED_SLUGS = frozenset(
+    {"admin", "i18n", "compte", "static", "media", "api", "operateur", "sante", "metrics"}
+)
 
 
 def validate_shop_slug(value: str) -> None:
@@ -53,6 +55,9 @@ class Shop(models.Model):
         help_text=_("Nom IANA, par exemple Europe/Paris, America/Cayenne ou Indian/Reunion."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the operators: members see a "suspended" page, stock syncs and the sales push wait
+    # (nothing is dropped) until the grocery is reactivated.
+    suspended_at = models.DateTimeField(_("suspendue le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("épicerie")
@@ -142,3 +147,42 @@ class BeneficiaryProfile(models.Model):
     def access_expired(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
         return self.access_valid_until is not None and self.access_valid_until < today
+
+
+class Invitation(models.Model):
+    """An invitation to manage a shop, sent by e-mail; accepted once, from its link.
+
+    At most one pending invitation per shop and address: inviting again sends the same one again
+    (``shops.team.manager_invite``).
+    """
+
+    LIFETIME = datetime.timedelta(days=14)
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MANAGER)
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    sent_count = models.PositiveIntegerField(default=1)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "email"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="invitation_one_pending_per_shop_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.shop}"
+
+    def is_expired(self, now: datetime.datetime | None = None) -> bool:
+        return (now or timezone.now()) > self.sent_at + self.LIFETIME

@@ -24,6 +24,7 @@ from distributions.models import Distribution, Order, OrderLine, OrderStatus
 from distributions.pricing import member_rate, solidarity_price
 from escarcelle import crypto
 from escarcelle.models import Connection
+from escarcelle.sales.models import SaleOutbox, SaleStatus
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
 
 if TYPE_CHECKING:
@@ -247,3 +248,22 @@ def bind_products(
         )
         for p in remote
     ]
+
+
+def make_sale(*, shop: Shop, status: str = SaleStatus.PENDING, **fields: Any) -> SaleOutbox:
+    """A sale record of a new order of ``shop`` (payload empty: for counts and pages)."""
+    order = make_order_line(product=make_product(shop=shop)).order
+    return SaleOutbox.objects.create(
+        shop=shop,
+        distribution=order.distribution,
+        order=order,
+        idempotency_key=fields.pop("idempotency_key", f"test-{shop.pk}-{order.pk}"),
+        payload=fields.pop("payload", {}),
+        status=status,
+        **fields,
+    )
+
+
+def make_staff(*, superuser: bool = False, **fields: Any) -> User:
+    """An operator: a Django staff user (``superuser`` for the admin's every right)."""
+    return make_user(is_staff=True, is_superuser=superuser, **fields)
