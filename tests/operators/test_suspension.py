@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def connected(shop):
+def escarcelle_shop(shop):
     Connection.objects.create(
         shop=shop,
         api_key_encrypted=crypto.encrypt("esc_key"),
@@ -32,29 +32,31 @@ def connected(shop):
     return shop
 
 
-def test_the_stock_tick_skips_a_suspended_grocery_and_takes_it_back_on_reactivation(connected):
+def test_the_stock_tick_skips_a_suspended_grocery_and_takes_it_back_on_reactivation(
+    escarcelle_shop,
+):
     now = timezone.now()
-    assert shop_suspend(shop=connected)
+    assert shop_suspend(shop=escarcelle_shop)
     assert stock_sync_due(now=now) == []
-    assert shop_reactivate(shop=connected)
-    assert stock_sync_due(now=now) == [connected.pk]
+    assert shop_reactivate(shop=escarcelle_shop)
+    assert stock_sync_due(now=now) == [escarcelle_shop.pk]
 
 
-def test_the_sales_sweep_keeps_a_suspended_groceries_sales_pending_then_sends_them(connected):
-    sale = make_sale(shop=connected)
+def test_the_sales_sweep_keeps_a_suspended_groceries_sales_pending_then_sends_them(escarcelle_shop):
+    sale = make_sale(shop=escarcelle_shop)
     called: list[int] = []
 
     def client_factory(shop, connection):
         called.append(shop.pk)
         raise EscarcelleError("stop here", permanent=False)
 
-    shop_suspend(shop=connected)
+    shop_suspend(shop=escarcelle_shop)
     sales_sweep(client_factory=client_factory)
     assert called == []
     assert SaleOutbox.objects.get(pk=sale.pk).status == SaleStatus.PENDING
-    shop_reactivate(shop=connected)
+    shop_reactivate(shop=escarcelle_shop)
     sales_sweep(client_factory=client_factory)
-    assert called == [connected.pk]
+    assert called == [escarcelle_shop.pk]
 
 
 def test_suspending_twice_keeps_the_first_date(shop):
