@@ -8,11 +8,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import csv_io, rules
+from catalog import csv_io, rules, services
 from catalog.models import CsvImportPlan, Product
 from catalog.services import product_csv_import_apply
 from epiclic.errors import Refusal
-from imports.models import PlanRow
+from imports import services as pipeline
+from imports.models import ImportPlan, PlanRow
 from imports.rows import Change, Row
 from imports.selectors import plan_rows
 from tests.factories import make_product
@@ -345,3 +346,38 @@ def test_the_export_is_utf8_with_bom_semicolons_and_all_columns(manager_client, 
     # French spreadsheet figures and words; the import reads them back (test_round_trip).
     assert lines[1].startswith('A;"Café; moulu";;;;pièce;1;3,29;5,5;oui;')
     assert len(lines) == 2
+
+
+def test_an_apply_stopped_midway_is_shown_and_resumes_where_it_stopped(
+    manager_client, shop, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(pipeline, "CHUNK_PAUSE_S", 0)
+    plan, _ = preview(
+        manager_client, shop, HEADER + "".join(f"R{n};P{n};1;;;\r\n" for n in range(5))
+    )
+    write = services._csv_write
+
+    def killed_at_the_second_chunk(shop, rows):
+        if rows[0].i == 2:
+            raise RuntimeError("the process was killed")
+        return write(shop, rows)
+
+    monkeypatch.setattr(services, "_csv_write", killed_at_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        product_csv_import_apply(shop=shop, plan_id=plan.pk)
+    monkeypatch.setattr(services, "_csv_write", write)
+    assert sorted(Product.objects.values_list("ref", flat=True)) == ["R0", "R1"]
+    # Still fresh: it may be running elsewhere, so it is not started twice.
+    response = confirm(manager_client, shop, plan)
+    assert "en cours d'application" in response.content.decode()
+    ImportPlan.objects.filter(pk=plan.pk).update(
+        heartbeat=timezone.now() - ImportPlan.APPLY_TIMEOUT - datetime.timedelta(seconds=1)
+    )
+    page = manager_client.get(url(shop, "csv_import_preview", pk=plan.pk)).content.decode()
+    assert "interrompue après 2 ligne(s) sur 5" in page
+    assert "Reprendre l'import" in page
+    response = confirm(manager_client, shop, plan)
+    assert "5 produit(s) créé(s), 0 modifié(s)" in response.content.decode()
+    assert sorted(Product.objects.values_list("ref", flat=True)) == [f"R{n}" for n in range(5)]
+    assert "déjà été appliqué" in confirm(manager_client, shop, plan).content.decode()

@@ -7,8 +7,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
+from catalog import csv_io
+from catalog.forms import ProductForm
 from catalog.models import Product
+from catalog.services import product_csv_import_plan_create
 from distributions.models import OrderLine
 from epiclic.errors import Refusal
 from escarcelle.imports.plans import (
@@ -244,3 +248,36 @@ def test_a_price_change_leaves_the_orders_of_an_open_distribution_at_their_price
     assert product.price == old_price + Decimal("1.25")
     after = list(OrderLine.objects.filter(order=order).values_list("shelf_price", "unit_price"))
     assert after == before and before[0][0] == old_price
+
+
+def test_an_invalid_barcode_is_left_out_with_a_warning_and_the_product_stays_editable(
+    connected, shop, manager, manager_client
+):
+    connected.seed(products=3, beneficiaries=0)
+    target = next(p for p in connected.products() if p["active"] and p["ref"])
+    connected.update_product(target["id"], barcode="12345678901234")  # wrong check digit
+    plan = build(shop, manager)
+    row = next(r for r in plan_rows(plan) if r.key == target["id"])
+    assert row.status == "new" and row.values["barcode"] == ""
+    assert any("12345678901234" in w and "sans code-barres" in w for w in row.warnings)
+    page = reverse(
+        "escarcelle:import_products_plan", kwargs={"shop_slug": shop.slug, "plan_id": plan.pk}
+    )
+    assert "importé sans code-barres" in manager_client.get(page).content.decode()
+    import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
+    product = Product.objects.get(shop=shop, escarcelle_id=target["id"])
+    assert product.barcode == ""
+
+    # Its own edit form saves it untouched…
+    before = snapshot(shop)
+    form = ProductForm(instance=product, shop=shop)
+    posted = {name: form[name].value() for name in form.fields if name != "new_photo"}
+    posted = {name: value for name, value in posted.items() if value is not None}
+    edit = reverse("catalog:product_edit", kwargs={"shop_slug": shop.slug, "pk": product.pk})
+    response = manager_client.post(edit, posted)
+    assert response.status_code == 302, response.context["form"].errors
+    assert [r[:-1] for r in snapshot(shop)] == [r[:-1] for r in before]
+    # …and its CSV export comes back unchanged.
+    exported = "".join(csv_io.export_rows(Product.objects.filter(pk=product.pk))).encode()
+    again = product_csv_import_plan_create(shop=shop, user=manager, filename="e.csv", data=exported)
+    assert (again.counts["unchanged"], again.row_count) == (1, 1), plan_rows(again)
