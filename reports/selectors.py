@@ -26,11 +26,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from distributions.models import Distribution, OrderLine, OrderStatus
 from distributions.pricing import money
+from reports.periods import add_months
 from shops.models import Membership, Shop
 
 ZERO = Decimal("0")
@@ -340,22 +341,47 @@ class MonthRow(Amounts):
     households: int = 0
 
 
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(
+        datetime.datetime.combine(day, datetime.time()), timezone.get_current_timezone()
+    )
+
+
 def by_month(lines: QuerySet[OrderLine], *, months: list[datetime.date]) -> list[MonthRow]:
-    """Per calendar month (local time) of ``months``, empty months included."""
-    tz = timezone.get_current_timezone()
+    """Per calendar month (local time) of ``months``, empty months included.
+
+    The month is found by comparing the distribution's date with each month's bounds in SQL
+    (SQLite's date truncation calls Python once per line: slower by a second on 80,000).
+    """
+    starts = "order__distribution__starts_at"
+    month = Case(
+        *[
+            When(
+                **{
+                    f"{starts}__gte": _local_midnight(first),
+                    f"{starts}__lt": _local_midnight(add_months(first, 1)),
+                },
+                then=Value(first.isoformat()),
+            )
+            for first in months
+        ],
+        default=Value(""),
+        output_field=CharField(),
+    )
     rows = (
-        lines.annotate(month=TruncMonth("order__distribution__starts_at", tzinfo=tz))
+        lines.annotate(month=month)
         .values("month")
         .annotate(households=households(), paid=paid(), shelf=shelf())
         .order_by("month")
     )
-    found = {
-        row["month"].date() if isinstance(row["month"], datetime.datetime) else row["month"]: row
-        for row in rows
-    }
+    found = {row["month"]: row for row in rows}
     return [
-        MonthRow(month=first, households=found[first]["households"], **_amounts(found[first]))
-        if first in found
+        MonthRow(
+            month=first,
+            households=found[first.isoformat()]["households"],
+            **_amounts(found[first.isoformat()]),
+        )
+        if first.isoformat() in found
         else MonthRow(month=first)
         for first in months
     ]
