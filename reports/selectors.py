@@ -245,8 +245,12 @@ class BeneficiaryRow(Amounts):
         return (self.paid * 100 / self.budget).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
-def by_beneficiary(lines: QuerySet[OrderLine], *, months: int) -> list[BeneficiaryRow]:
-    """Per household, sorted by name; the budget use counts ``months`` monthly budgets."""
+def by_beneficiary(
+    lines: QuerySet[OrderLine], *, months: int
+) -> tuple[list[BeneficiaryRow], Totals]:
+    """Per household, sorted by name (the budget use counts ``months`` monthly budgets), and
+    the totals, added up from the same query: an order belongs to one household, so the
+    households, orders and lines add up exactly, and the amounts are rounded once."""
     user = "order__membership__user__"
     profile = "order__membership__beneficiary__"
     rows = (
@@ -258,11 +262,17 @@ def by_beneficiary(lines: QuerySet[OrderLine], *, months: int) -> list[Beneficia
             f"{profile}card_number",
             f"{profile}monthly_budget",
         )
-        .annotate(orders=orders(), paid=paid(), shelf=shelf())
+        .annotate(orders=orders(), lines=Count("id"), paid=paid(), shelf=shelf())
         .order_by(f"{user}last_name", f"{user}first_name", "order__membership_id")
     )
     result = []
+    order_count = line_count = 0
+    paid_sum = shelf_sum = ZERO
     for row in rows:
+        order_count += row["orders"]
+        line_count += row["lines"]
+        paid_sum += row["paid"] or ZERO
+        shelf_sum += row["shelf"] or ZERO
         name = f"{row[f'{user}first_name']} {row[f'{user}last_name']}".strip()
         budget = row[f"{profile}monthly_budget"]
         result.append(
@@ -276,7 +286,13 @@ def by_beneficiary(lines: QuerySet[OrderLine], *, months: int) -> list[Beneficia
                 **_amounts(row),
             )
         )
-    return result
+    totals = Totals(
+        households=len(result),
+        orders=order_count,
+        lines=line_count,
+        **_amounts({"paid": paid_sum, "shelf": shelf_sum}),
+    )
+    return result, totals
 
 
 @dataclass
@@ -295,7 +311,16 @@ class ProductRow:
         return self.ordered - self.delivered
 
 
-def _product_rows(rows: QuerySet[OrderLine, dict[str, Any]]) -> list[ProductRow]:
+def by_product(lines: QuerySet[OrderLine]) -> list[ProductRow]:
+    """Every product handed over or asked for, in one query (the two lists below read it)."""
+    short = Q(delivered_quantity__lt=F("quantity"))
+    rows = lines.values("product_id", "product__name", "product__unit").annotate(
+        lines=Count("id"),
+        ordered=Sum("quantity"),
+        delivered=Sum(quantity()),
+        short_lines=Count("id", filter=short),
+        missing_lines=Count("id", filter=Q(delivered_quantity=0)),
+    )
     return [
         ProductRow(
             product_id=row["product_id"],
@@ -311,28 +336,15 @@ def _product_rows(rows: QuerySet[OrderLine, dict[str, Any]]) -> list[ProductRow]
     ]
 
 
-def _by_product(lines: QuerySet[OrderLine]) -> QuerySet[OrderLine, dict[str, Any]]:
-    short = Q(delivered_quantity__lt=F("quantity"))
-    return lines.values("product_id", "product__name", "product__unit").annotate(
-        lines=Count("id"),
-        ordered=Sum("quantity"),
-        delivered=Sum(quantity()),
-        short_lines=Count("id", filter=short),
-        missing_lines=Count("id", filter=Q(delivered_quantity=0)),
-    )
-
-
-def most_ordered(lines: QuerySet[OrderLine]) -> list[ProductRow]:
+def most_ordered(products: list[ProductRow]) -> list[ProductRow]:
     """The products in the most orders."""
-    return _product_rows(_by_product(lines).order_by("-lines", "product__name")[:TOP])
+    return sorted(products, key=lambda p: (-p.lines, p.name, p.product_id))[:TOP]
 
 
-def most_short(lines: QuerySet[OrderLine]) -> list[ProductRow]:
+def most_short(products: list[ProductRow]) -> list[ProductRow]:
     """The products most often missing or handed over short."""
-    rows = _by_product(lines.filter(delivered_quantity__lt=F("quantity"))).order_by(
-        "-short_lines", "-missing_lines", "product__name"
-    )[:TOP]
-    return _product_rows(rows)
+    short = [p for p in products if p.short_lines]
+    return sorted(short, key=lambda p: (-p.short_lines, -p.missing_lines, p.name))[:TOP]
 
 
 @dataclass

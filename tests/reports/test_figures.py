@@ -139,3 +139,11 @@ def test_another_groceries_orders_never_count(scenario, shop, other_shop):
     assert "Café d'ailleurs" not in [row.name for row in report.most_ordered]
     theirs = period_report(shop=other_shop, period=MARCH_APRIL).totals
     assert (theirs.households, theirs.paid, theirs.shelf_value) == (1, D("8.10"), D("27.00"))
+
+
+def test_totals_added_up_from_the_households_equal_a_direct_count(scenario, shop):
+    from reports.selectors import report_lines, totals
+
+    start, end = MARCH_APRIL.bounds()
+    direct = totals(report_lines(shop=shop, start=start, end=end))
+    assert period_report(shop=shop, period=MARCH_APRIL).totals == direct
