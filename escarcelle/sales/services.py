@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from distributions.models import Distribution, Order, OrderLine, OrderStatus
 from epiclic.errors import Refusal
 from epiclic.heartbeat import Heartbeat
+from epiclic.logs import shop_context
 from escarcelle import schemas
 from escarcelle.client import EscarcelleClient, EscarcelleError
 from escarcelle.connection import client_for_shop
@@ -595,7 +596,8 @@ def sales_sweep(
     shop_ids = _due(SaleOutbox.objects.all(), clock).values_list("shop_id", flat=True).distinct()
     shops = Shop.objects.filter(pk__in=list(shop_ids), suspended_at__isnull=True)
     for shop in shops.order_by("pk"):
-        report = sales_deliver(shop=shop, now=now, client_factory=client_factory)
+        with shop_context(shop.slug):  # its log lines carry the shop's slug
+            report = sales_deliver(shop=shop, now=now, client_factory=client_factory)
         total.sent += report.sent
         total.failed += report.failed
         total.retry_later += report.retry_later

@@ -10,6 +10,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from distributions.models import Distribution
+from epiclic.logs import shop_context
 from epiclic.queue import enqueue
 from escarcelle.sales.services import sales_deliver, sales_record_for_distribution, sales_sweep
 
@@ -19,7 +20,8 @@ def sales_deliver_task(distribution_id: int) -> None:
     """Queued after the validation commits. If it is lost, the sweeper does its work."""
     distribution = Distribution.objects.select_related("shop").filter(pk=distribution_id).first()
     if distribution is not None:
-        sales_deliver(distribution=distribution)
+        with shop_context(distribution.shop.slug):  # its log lines carry the shop's slug
+            sales_deliver(distribution=distribution)
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -8,6 +8,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from epiclic.logs import shop_context
 from escarcelle.stock import services
 from shops.models import Shop
 
@@ -18,7 +19,8 @@ def stock_sync_task(
 ) -> None:
     shop = Shop.objects.filter(pk=shop_id).first()
     if shop is not None:
-        services.stock_sync_shop(shop=shop, force_full=force_full, now=now)
+        with shop_context(shop.slug):  # its log lines carry the shop's slug
+            services.stock_sync_shop(shop=shop, force_full=force_full, now=now)
 
 
 def stock_sync_tick_run(*, now: datetime.datetime | None = None) -> list[int]:

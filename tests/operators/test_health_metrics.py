@@ -4,16 +4,20 @@ data in either, and never an exception."""
 from __future__ import annotations
 
 import datetime
+import logging
 from unittest import mock
 
 import pytest
 from django.db import OperationalError
+from django.http import HttpResponse
 from django.utils import timezone
 
 from epiclic import metrics
+from epiclic.logs import ShopFilter
 from escarcelle.sales.models import SaleStatus
 from escarcelle.sales.tasks import sales_sweep_task
 from operators.tasks import heartbeat_record
+from shops.access import member_view
 from tests.factories import make_sale
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +111,33 @@ def test_sales_totals_count_pending_and_failed(client, settings, shop):
     text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer t").content.decode()
     assert "epiclic_sales_pending 1.0" in text
     assert "epiclic_sales_failed 2.0" in text
+
+
+def test_log_lines_written_by_a_shop_page_carry_the_shop_slug(rf, shop, manager):
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    handler.addFilter(ShopFilter())
+    logger = logging.getLogger("tests.shop_page")
+    logger.addHandler(handler)
+
+    @member_view
+    def page(request):
+        logger.warning("inside the page")
+        return HttpResponse("ok")
+
+    request = rf.get("/")
+    request.user = manager
+    try:
+        page(request, shop_slug=shop.slug)
+        logger.warning("after the page")
+    finally:
+        logger.removeHandler(handler)
+    assert [(r.getMessage(), r.shop) for r in records] == [
+        ("inside the page", shop.slug),
+        ("after the page", None),
+    ]
