@@ -2,9 +2,11 @@
 
 What counts: the lines of delivered orders of validated distributions, for the quantity handed
 over, at the prices frozen on the line (``unit_price`` paid, ``shelf_price``,
-``participation_rate``): a product's later price change never changes a report. Sums are
-computed in SQL and rounded to the cent once (``pricing.money``); the number of queries does
-not depend on the number of lines.
+``participation_rate``): a product's later price change never changes a report. Each line's
+amount is rounded to the cent once, half-up, as ``pricing.line_total`` does for the bag sheets
+and the order's total, so "paid" is what the beneficiaries were asked for; the sums are computed
+in SQL in whole cents (exact on SQLite too); the number of queries does not depend on the
+number of lines.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DecimalField,
     F,
+    Func,
+    IntegerField,
     Q,
     QuerySet,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from distributions.models import Distribution, OrderLine, OrderStatus
@@ -47,20 +50,33 @@ def quantity() -> Coalesce:
     return Coalesce("delivered_quantity", "quantity")
 
 
+class _Floor(Func):
+    """The whole part of a non-negative number, in SQL (no Python function on SQLite)."""
+
+    function = "FLOOR"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS INTEGER)")
+
+
+def line_cents(price: str) -> _Floor:
+    """``price × quantity`` in cents, rounded half-up: ``pricing.line_total`` in SQL.
+
+    Computed on whole numbers (cents × thousandths of a unit), so a float database gives the
+    exact figure too: 0,93 € × 1,5 kg = 1,40 €, never 1,39 €.
+    """
+    cents = Round(F(price) * 100)
+    thousandths = Round(quantity() * 1000)
+    return _Floor((cents * thousandths + 500) / 1000)
+
+
 def paid() -> Sum:
-    return Sum(
-        F("unit_price") * quantity(),
-        output_field=DecimalField(max_digits=24, decimal_places=5),
-        default=ZERO,
-    )
+    return Sum(line_cents("unit_price"), output_field=IntegerField(), default=0)
 
 
 def shelf() -> Sum:
-    return Sum(
-        F("shelf_price") * quantity(),
-        output_field=DecimalField(max_digits=24, decimal_places=5),
-        default=ZERO,
-    )
+    return Sum(line_cents("shelf_price"), output_field=IntegerField(), default=0)
 
 
 def households() -> Count:
@@ -123,7 +139,11 @@ def plain(value: Decimal | None) -> Decimal:
 
 
 def _amounts(row: dict[str, Any]) -> dict[str, Decimal]:
-    return {"paid": money(row["paid"]), "shelf_value": money(row["shelf"])}
+    """The amounts of a row of ``paid()`` and ``shelf()``, whole cents, in euros."""
+    return {
+        "paid": money(Decimal(row["paid"] or 0) / 100),
+        "shelf_value": money(Decimal(row["shelf"] or 0) / 100),
+    }
 
 
 @dataclass
@@ -267,12 +287,12 @@ def by_beneficiary(
     )
     result = []
     order_count = line_count = 0
-    paid_sum = shelf_sum = ZERO
+    paid_sum = shelf_sum = 0
     for row in rows:
         order_count += row["orders"]
         line_count += row["lines"]
-        paid_sum += row["paid"] or ZERO
-        shelf_sum += row["shelf"] or ZERO
+        paid_sum += row["paid"] or 0
+        shelf_sum += row["shelf"] or 0
         name = f"{row[f'{user}first_name']} {row[f'{user}last_name']}".strip()
         budget = row[f"{profile}monthly_budget"]
         result.append(

@@ -147,3 +147,22 @@ def test_totals_added_up_from_the_households_equal_a_direct_count(scenario, shop
     start, end = MARCH_APRIL.bounds()
     direct = totals(report_lines(shop=shop, start=start, end=end))
     assert period_report(shop=shop, period=MARCH_APRIL).totals == direct
+
+
+def test_each_line_is_rounded_as_the_bag_sheet_shows_it(shop, manager):
+    """0,93 € × 1,5 kg = 1,395 € is asked as 1,40 € on each bag: two bags make 2,80 €."""
+    from distributions.models import Order
+    from tests.factories import make_beneficiary, make_product
+    from tests.reports.conftest import validated
+
+    apples = make_product(shop=shop, name="Pommes", price="3.10", unit="kg", stock="100")
+    people = [make_beneficiary(shop=shop, participation_rate="30") for _n in range(2)]
+    validated(
+        shop=shop,
+        day=datetime.date(2026, 5, 5),
+        user=manager,
+        orders=[(person, {apples: ("1.5", None)}) for person in people],
+    )
+    totals = period_report(shop=shop, period=month(datetime.date(2026, 5, 1))).totals
+    assert totals.paid == sum(order.total for order in Order.objects.filter(shop=shop))
+    assert (totals.paid, totals.shelf_value, totals.aid) == (D("2.80"), D("9.30"), D("6.50"))
