@@ -169,3 +169,10 @@ def test_the_report_page_runs_a_fixed_number_of_queries(manager_client, shop, ma
     few = _queries(manager_client, _url("index", shop))
     _orders(shop, 45, datetime.date(2026, 6, 9), manager)
     assert _queries(manager_client, _url("index", shop)) == few
+
+
+def test_a_validated_distributions_page_links_to_its_report(manager_client, scenario, shop):
+    page = manager_client.get(
+        reverse("distributions:detail", kwargs={"shop_slug": shop.slug, "pk": scenario.march.pk})
+    ).content.decode()
+    assert _url("distribution", shop, pk=scenario.march.pk) in page
