@@ -265,3 +265,9 @@ def test_outsiders_still_get_404_on_a_suspended_grocery(shop, outsider_client):
     Shop.objects.filter(pk=shop.pk).update(suspended_at=timezone.now())
     url = reverse("shops:settings", kwargs={"shop_slug": shop.slug})
     assert outsider_client.get(url).status_code == 404
+
+
+def test_the_fleet_page_speaks_english_when_asked(staff_client, settings):
+    staff_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = staff_client.get(reverse("operators:fleet")).content.decode()
+    assert "Create a grocery" in page and "In trouble only" in page
