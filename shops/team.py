@@ -40,6 +40,24 @@ def invitation_link(invitation: Invitation) -> str:
     return emails.site_url(reverse("invitation_accept", kwargs={"token": invitation.token}))
 
 
+def _refuse_member(email: str, role: str | None) -> None:
+    """A member of the shop is not invited: a manager already is one, and a beneficiary's
+    account keeps its one role (it would lose its orders and budget as a manager)."""
+    if role == Role.MANAGER:
+        raise Refusal(
+            _("%(email)s gère déjà cette épicerie.") % {"email": email}, code="already_manager"
+        )
+    if role is not None:
+        raise Refusal(
+            _(
+                "%(email)s est bénéficiaire de cette épicerie : un compte y a un seul rôle. "
+                "Invitez une autre adresse pour la gestion."
+            )
+            % {"email": email},
+            code="already_member",
+        )
+
+
 def account_exists(email: str) -> bool:
     return get_user_model().objects.filter(username=email).exists()
 
@@ -66,10 +84,8 @@ def _send(invitation: Invitation) -> None:
 def manager_invite(*, shop: Shop, email: str, invited_by: User | None = None) -> Invitation:
     """Invite ``email`` to manage ``shop`` (or send its pending invitation again)."""
     email = email_normalise(email)
-    if Membership.objects.filter(shop=shop, user__username=email, role=Role.MANAGER).exists():
-        raise Refusal(
-            _("%(email)s gère déjà cette épicerie.") % {"email": email}, code="already_manager"
-        )
+    role = Membership.objects.filter(shop=shop, user__username=email).values_list("role", flat=True)
+    _refuse_member(email, role.first())
     now = timezone.now()
     pending = (
         Invitation.objects.select_for_update()
@@ -145,12 +161,10 @@ def invitation_accept(
             % {"email": locked.email},
             code="wrong_account",
         )
-    membership, created = Membership.objects.get_or_create(
-        user=user, shop=locked.shop, defaults={"role": Role.MANAGER}
-    )
-    if not created and membership.role != Role.MANAGER:
-        membership.role = Role.MANAGER
-        membership.save(update_fields=["role"])
+    existing = Membership.objects.filter(user=user, shop=locked.shop).first()
+    if existing is not None:  # became a member since the invitation was sent
+        _refuse_member(locked.email, existing.role)
+    membership = Membership.objects.create(user=user, shop=locked.shop, role=Role.MANAGER)
     locked.accepted_at = timezone.now()
     locked.save(update_fields=["accepted_at"])
     return membership

@@ -122,3 +122,10 @@ def test_an_unknown_or_expired_link_shows_a_french_page(client, shop):
         sent_at=invitation.sent_at - Invitation.LIFETIME * 2
     )
     assert client.get("/compte/invitation/old/").status_code == 404
+
+
+def test_a_beneficiary_of_the_shop_is_not_invited_as_manager(manager_client, shop, beneficiary):
+    page = manager_client.post(_url("shops:team", shop), {"email": beneficiary.email})
+    assert "est bénéficiaire de cette épicerie" in page.content.decode()
+    assert not Invitation.objects.exists()
+    assert Membership.objects.get(user=beneficiary, shop=shop).role == Role.BENEFICIARY
