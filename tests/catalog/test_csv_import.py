@@ -381,3 +381,28 @@ def test_an_apply_stopped_midway_is_shown_and_resumes_where_it_stopped(
     assert "5 produit(s) créé(s), 0 modifié(s)" in response.content.decode()
     assert sorted(Product.objects.values_list("ref", flat=True)) == [f"R{n}" for n in range(5)]
     assert "déjà été appliqué" in confirm(manager_client, shop, plan).content.decode()
+
+
+def test_a_chunk_refused_by_the_database_stops_the_apply_and_says_how_far_it_went(
+    manager_client, shop, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(pipeline, "CHUNK_PAUSE_S", 0)
+    plan, _ = preview(
+        manager_client, shop, HEADER + "".join(f"R{n};P{n};1;;;\r\n" for n in range(5))
+    )
+    write = services._csv_write
+
+    def someone_creates_r3_meanwhile(shop, rows):
+        if rows[0].i == 2:
+            make_product(shop=shop, ref="R3", name="Créé à la main entre deux lots")
+        return write(shop, rows)
+
+    monkeypatch.setattr(services, "_csv_write", someone_creates_r3_meanwhile)
+    response = confirm(manager_client, shop, plan)
+    assert "arrêté après 2 ligne(s) sur 5" in response.content.decode()
+    assert sorted(Product.objects.values_list("ref", flat=True)) == ["R0", "R1"]
+    page = manager_client.get(url(shop, "csv_import_preview", pk=plan.pk)).content.decode()
+    assert "arrêté après 2 ligne(s) sur 5" in page
+    assert "Rien n'a été enregistré" not in page
+    assert 'type="submit">Confirmer' not in page
