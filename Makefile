@@ -65,7 +65,7 @@ test-sqlite: install system-deps
 
 test-pg: install system-deps
 	@echo "=== pytest on PostgreSQL ($${TEST_DATABASE_URL}) ==="
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not sqlite" $(PYTEST_ARGS)
 
 # ruff, then the whole suite on SQLite; on PostgreSQL too when TEST_DATABASE_URL is set.
 test: lint test-sqlite

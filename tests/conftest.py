@@ -91,3 +91,11 @@ def queue_down():
     finally:
         HUEY.immediate = immediate
         HUEY.storage = storage
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the ordering page caches its product list)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -8,12 +8,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product
 from distributions import cart as carts
+from distributions import offer
 from distributions.availability import available_quantities, displayable
 from distributions.forms import CartLineForm, form_errors_text
 from distributions.models import Distribution, DistributionState, Order, OrderStatus
@@ -27,6 +30,7 @@ from distributions.selectors import (
     upcoming_distributions,
 )
 from distributions.services import order_cancel, order_confirm
+from epiclic.busy import retry_on_lock
 from epiclic.errors import Refusal
 from shops.access import ShopRequest, access_object, beneficiary_view
 
@@ -42,14 +46,6 @@ class CartItem:
     @property
     def total(self) -> Decimal:
         return line_total(self.unit_price, self.quantity)
-
-
-@dataclass
-class OfferRow:
-    product: Product
-    price: Decimal
-    available: Decimal  # what this member can still put in the cart, never below zero
-    in_cart: Decimal | None
 
 
 @beneficiary_view
@@ -126,26 +122,33 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
     own = _own_order(request, distribution)
     if own is not None and not carts.cart_exists(request, distribution):
         carts.cart_load_order(request, own)
-    products = list(orderable_products(distribution=distribution))
-    by_id = {p.pk: p for p in products}
-    available = available_quantities(shop=request.shop, product_ids=list(by_id))
+    rate = member_rate(request.membership)
+    versions = offer.offer_versions(distribution=distribution)
+    available = available_quantities(shop=request.shop, product_ids=[pk for pk, _ in versions])
     held = own_quantities(own)
     cart = carts.cart_get(request, distribution)
-    rate = member_rate(request.membership)
-    rows = [
-        OfferRow(
-            product=p,
-            price=solidarity_price(p.price, rate),
-            available=displayable(member_available(available=available, own=held, product_id=p.pk)),
-            in_cart=cart.get(p.pk),
-        )
-        for p in products
-    ]
+    cart_url = reverse(
+        "distributions:cart", kwargs={"shop_slug": request.shop.slug, "pk": distribution.pk}
+    )
+    cells = offer.MemberCells(cart_url=cart_url, csrf=get_token(request))
+    segments = offer.offer_segments(
+        distribution=distribution, shop=request.shop, rate=rate, versions=versions
+    )
+    html = offer.offer_html(
+        segments,
+        lambda pk, name: cells(
+            product_id=pk,
+            name=name,
+            available=displayable(member_available(available=available, own=held, product_id=pk)),
+            in_cart=cart.get(pk),
+        ),
+    )
+    in_cart = {p.pk: p for p in orderable_products(distribution=distribution, product_ids=cart)}
     return {
         "profile": profile,
         "rate": rate,
-        "rows": rows,
-        **_cart_context(request, distribution, by_id, own),
+        "offer": html,
+        **_cart_context(request, distribution, in_cart, own),
     }
 
 
@@ -217,11 +220,13 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
 @require_POST
 def confirm(request: ShopRequest, pk: int) -> HttpResponse:
     distribution = access_object(request.shop, Distribution, pk=pk)
+    quantities = carts.cart_get(request, distribution)
     try:
-        order_confirm(
-            membership=request.membership,
-            distribution=distribution,
-            quantities=carts.cart_get(request, distribution),
+        # A lock at the opening of orders: the whole confirmation again (epiclic.busy).
+        retry_on_lock(
+            lambda: order_confirm(
+                membership=request.membership, distribution=distribution, quantities=quantities
+            )
         )
     except Refusal as refused:
         messages.error(request, refused.message)

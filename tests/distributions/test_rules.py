@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Product
+from distributions import cart as carts
 from distributions.models import Distribution, Order
 from distributions.services import order_confirm
 from epiclic.errors import Refusal
@@ -73,7 +75,11 @@ def refusal_of(response) -> str | None:
 
 
 def cart_of(client: Client, world: World) -> dict[str, str]:
-    return client.session.get(f"cart:{world.distribution.pk}", {})
+    """The cart as the beneficiary's browser holds it (a signed cookie)."""
+    request = HttpRequest()
+    request.COOKIES = {name: morsel.value for name, morsel in client.cookies.items()}
+    request.user = world.member.user
+    return {str(pk): str(qty) for pk, qty in carts.cart_get(request, world.distribution).items()}
 
 
 # Each case changes the world so that ordering ``quantity`` of a product must be refused.
