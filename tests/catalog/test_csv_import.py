@@ -348,14 +348,17 @@ def test_the_export_is_utf8_with_bom_semicolons_and_all_columns(manager_client, 
     assert len(lines) == 2
 
 
+def five_lines_in_chunks_of_two(client, shop, monkeypatch) -> CsvImportPlan:
+    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(pipeline, "CHUNK_PAUSE_S", 0)
+    plan, _ = preview(client, shop, HEADER + "".join(f"R{n};P{n};1;;;\r\n" for n in range(5)))
+    return plan
+
+
 def test_an_apply_stopped_midway_is_shown_and_resumes_where_it_stopped(
     manager_client, shop, monkeypatch
 ):
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(pipeline, "CHUNK_PAUSE_S", 0)
-    plan, _ = preview(
-        manager_client, shop, HEADER + "".join(f"R{n};P{n};1;;;\r\n" for n in range(5))
-    )
+    plan = five_lines_in_chunks_of_two(manager_client, shop, monkeypatch)
     write = services._csv_write
 
     def killed_at_the_second_chunk(shop, rows):
@@ -386,11 +389,7 @@ def test_an_apply_stopped_midway_is_shown_and_resumes_where_it_stopped(
 def test_a_chunk_refused_by_the_database_stops_the_apply_and_says_how_far_it_went(
     manager_client, shop, monkeypatch
 ):
-    monkeypatch.setattr(pipeline, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(pipeline, "CHUNK_PAUSE_S", 0)
-    plan, _ = preview(
-        manager_client, shop, HEADER + "".join(f"R{n};P{n};1;;;\r\n" for n in range(5))
-    )
+    plan = five_lines_in_chunks_of_two(manager_client, shop, monkeypatch)
     write = services._csv_write
 
     def someone_creates_r3_meanwhile(shop, rows):
