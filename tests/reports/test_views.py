@@ -168,7 +168,7 @@ def test_the_report_page_runs_a_fixed_number_of_queries(manager_client, shop, ma
     _orders(shop, 5, datetime.date(2026, 2, 3), manager)
     few = _queries(manager_client, _url("index", shop))
     _orders(shop, 45, datetime.date(2026, 6, 9), manager)
-    assert _queries(manager_client, _url("index", shop)) == few
+    assert 6 <= few == _queries(manager_client, _url("index", shop))
 
 
 def test_a_validated_distributions_page_links_to_its_report(manager_client, scenario, shop):
