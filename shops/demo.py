@@ -13,6 +13,7 @@ from shops.models import BeneficiaryProfile, Membership, Role, Shop
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "epiclic-demo"
+DEMO_OPERATOR = "operateur@demo.epiclic.fr"
 
 
 def _user(email: str, first_name: str, last_name: str) -> User:
@@ -34,6 +35,9 @@ def seed() -> Shop:
     )
     manager = _user("gestionnaire@demo.epiclic.fr", "Claire", "Martin")
     Membership.objects.create(user=manager, shop=shop, role=Role.MANAGER)
+    operator = _user(DEMO_OPERATOR, "Sam", "Opérateur")
+    operator.is_staff = True  # the operator space (/operateur/), not the shop's pages
+    operator.save(update_fields=["is_staff"])
     today = timezone.localdate()
     for email, first, last, rate, budget in [
         ("camille@demo.epiclic.fr", "Camille", "Durand", Decimal("30"), Decimal("120")),

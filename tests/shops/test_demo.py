@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from io import StringIO
 
+from django.contrib.auth.models import User
 from django.core.management import call_command
 
 from catalog.models import Product
@@ -18,6 +19,9 @@ def test_demo_seed_seeds_every_app_once_and_prints_the_logins(db):
     assert Product.objects.filter(shop=shop).exists()
     assert Distribution.objects.filter(shop=shop).count() == 2
     assert "gestionnaire@demo.epiclic.fr" in out.getvalue()
+    assert "operateur@demo.epiclic.fr" in out.getvalue()
+    operator = User.objects.get(username="operateur@demo.epiclic.fr")
+    assert operator.is_staff and not operator.memberships.exists()
 
     call_command("demo_seed", stdout=StringIO())
     assert Shop.objects.count() == 1

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from epiclic.demo import seed_demo
-from shops.demo import DEMO_PASSWORD, DEMO_SLUG
+from shops.demo import DEMO_OPERATOR, DEMO_PASSWORD, DEMO_SLUG
 from shops.models import Shop
 
 
@@ -36,6 +36,7 @@ class Command(BaseCommand):
                     f"  Gestionnaire : gestionnaire@demo.epiclic.fr / {DEMO_PASSWORD}",
                     "  Bénéficiaires : camille@demo.epiclic.fr, yanis@demo.epiclic.fr",
                     f"      (même mot de passe : {DEMO_PASSWORD})",
+                    f"  Opérateur : {DEMO_OPERATOR} / {DEMO_PASSWORD} → {url}operateur/",
                     f"  Clé Escarcelle de démo : {key}",
                     "  (à coller dans Paramètres → Synchro Escarcelle)",
                     "  Ctrl-C arrête tout.",
