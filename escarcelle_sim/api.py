@@ -122,8 +122,39 @@ def product_detail(account: AccountRow, db: DB, product_id: str) -> Any:
     return JSONResponse(catalog.product_out(row))
 
 
+ProductIds = Annotated[
+    list[str] | None,
+    Query(
+        alias="product_id",
+        max_length=500,
+        description=(
+            "Read only these products (1..500, repeat the parameter): one page with the current"
+            " quantity of each known one, consistent with the top-level `sequence`."
+            " Not combinable with `cursor`."
+        ),
+    ),
+]
+
+
 @router.get("/stock", response_model=StockPage, tags=["stock"])
-def stock(account: AccountRow, db: DB, limit: Limit = 100, cursor: Cursor = None) -> Any:
+def stock(
+    account: AccountRow,
+    db: DB,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    product_ids: ProductIds = None,
+) -> Any:
+    if product_ids:
+        if cursor:
+            raise ProblemError(
+                422,
+                "validation_error",
+                "product_id cannot be combined with cursor.",
+                errors=[{"loc": ["query", "cursor"], "msg": "not with product_id"}],
+            )
+        return JSONResponse(
+            catalog.stock_current(db, account=account["id"], product_pids=product_ids)
+        )
     return JSONResponse(
         catalog.stock_snapshot(db, account=account["id"], limit=limit, cursor=cursor)
     )

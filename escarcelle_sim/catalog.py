@@ -349,6 +349,30 @@ def stock_snapshot(db: Database, *, account: int, limit: int, cursor: str | None
     return {"data": data, "next_cursor": _page(rows, limit, state), "sequence": snap}
 
 
+def stock_current(db: Database, *, account: int, product_pids: list[str]) -> dict[str, Any]:
+    """Current quantities of the products asked for; unknown ids are left out.
+
+    One read transaction, so every row is consistent with the sequence returned.
+    """
+    ids = sorted({i for i in (internal_id("product", p) for p in product_pids) if i is not None})
+    with db.read() as conn:
+        seq = conn.execute("SELECT seq FROM accounts WHERE id = ?", (account,)).fetchone()[0]
+        rows = conn.execute(
+            "SELECT p.id, p.quantity_milli, p.last_seq FROM products p"
+            " JOIN json_each(?) j ON j.value = p.id WHERE p.account_id = ? ORDER BY p.id",
+            (json.dumps(ids), account),
+        ).fetchall()
+    data = [
+        {
+            "product_id": public_id("product", r["id"]),
+            "quantity": milli_to_str(r["quantity_milli"]),
+            "sequence": r["last_seq"],
+        }
+        for r in rows
+    ]
+    return {"data": data, "next_cursor": None, "sequence": seq}
+
+
 def stock_changes(
     db: Database, *, account: int, since: int, limit: int, cursor: str | None
 ) -> dict[str, Any]:
