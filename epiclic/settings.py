@@ -290,6 +290,21 @@ if REDIS_URL:
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(VAR_DIR / "huey.sqlite3")})
 
+# The cache (throttling, the ordering page's product list): shared on Redis when REDIS_URL is
+# set; otherwise each process keeps its own in memory.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
+# Throttling (epiclic/throttle.py): failed sign-ins per account and per client address within a
+# window, and password-reset e-mails per address and per client within an hour.
+SIGNIN_FAILURES_PER_ACCOUNT = envint("SIGNIN_FAILURES_PER_ACCOUNT", "10", minimum=1)
+SIGNIN_FAILURES_PER_ADDRESS = envint("SIGNIN_FAILURES_PER_ADDRESS", "50", minimum=1)
+SIGNIN_WINDOW_SECONDS = envint("SIGNIN_WINDOW_SECONDS", "900", minimum=1)
+PASSWORD_RESET_PER_EMAIL = envint("PASSWORD_RESET_PER_EMAIL", "3", minimum=1)
+PASSWORD_RESET_PER_CLIENT = envint("PASSWORD_RESET_PER_CLIENT", "10", minimum=1)
+
 # Escarcelle: the base URL comes from settings, never from a form (the emulator by default).
 ESCARCELLE_SIM_PORT = envint("ESCARCELLE_SIM_PORT", "8100", minimum=1)
 ESCARCELLE_BASE_URL = envurl("ESCARCELLE_BASE_URL", f"http://127.0.0.1:{ESCARCELLE_SIM_PORT}")

@@ -8,7 +8,7 @@ from operators import health
 from operators import metrics as operator_metrics
 from shops import team_views
 from shops import views as shop_views
-from shops.signin import SignInView
+from shops.signin import SignInView, ThrottledPasswordResetView
 
 # Fixed paths first; any other first segment is a shop slug (shops.models.RESERVED_SLUGS).
 urlpatterns = [
@@ -28,7 +28,7 @@ urlpatterns = [
     path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "compte/mot-de-passe/oublie/",
-        auth_views.PasswordResetView.as_view(),
+        ThrottledPasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

@@ -6,10 +6,29 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.views import LoginView, PasswordResetView
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from epiclic.throttle import Limit, client_address, retry_message, throttle_count, throttle_wait
+
+
+def _signin_limits() -> tuple[Limit, Limit]:
+    window = settings.SIGNIN_WINDOW_SECONDS
+    return (
+        Limit("signin-account", settings.SIGNIN_FAILURES_PER_ACCOUNT, window),
+        Limit("signin-address", settings.SIGNIN_FAILURES_PER_ADDRESS, window),
+    )
+
+
+def _reset_limits() -> tuple[Limit, Limit]:
+    return (
+        Limit("reset-email", settings.PASSWORD_RESET_PER_EMAIL, 3600),
+        Limit("reset-client", settings.PASSWORD_RESET_PER_CLIENT, 3600),
+    )
 
 
 class SignInForm(AuthenticationForm):
@@ -19,14 +38,35 @@ class SignInForm(AuthenticationForm):
         help_text=_("À ne cocher que sur votre propre téléphone ou ordinateur."),
     )
 
+    def clean(self) -> dict[str, Any]:
+        """Refused without checking the password once the account or the client address has
+        failed too often in the window; each failure counts for both."""
+        keys = (self.cleaned_data.get("username") or "", client_address(self.request))
+        limits = _signin_limits()
+        wait = max(throttle_wait(limit, key) for limit, key in zip(limits, keys, strict=True))
+        if wait:
+            raise ValidationError(
+                gettext("Trop de tentatives de connexion.") + " " + retry_message(wait),
+                code="throttled",
+            )
+        try:
+            return super().clean()
+        except ValidationError:
+            for limit, key in zip(limits, keys, strict=True):
+                throttle_count(limit, key)
+            raise
+
 
 class SignInView(LoginView):
     form_class = SignInForm
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        form = context.get("form")
         return {
-            **super().get_context_data(**kwargs),
+            **context,
             "remember_days": settings.SESSION_REMEMBER_DAYS,
+            "throttled": form is not None and form.has_error("__all__", "throttled"),
         }
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
@@ -38,3 +78,29 @@ class SignInView(LoginView):
         else:
             self.request.session.set_expiry(0)  # until the browser closes
         return response
+
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.has_error("__all__", "throttled"):
+            response.status_code = 429
+        return response
+
+
+class ThrottledPasswordResetView(PasswordResetView):
+    """Django's reset page; e-mails limited per address and per client (same answer whether
+    the address has an account or not)."""
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        keys = (form.cleaned_data["email"], client_address(self.request))
+        limits = _reset_limits()
+        wait = max(throttle_wait(limit, key) for limit, key in zip(limits, keys, strict=True))
+        if wait:
+            form.add_error(
+                None, gettext("Trop de demandes de réinitialisation.") + " " + retry_message(wait)
+            )
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        for limit, key in zip(limits, keys, strict=True):
+            throttle_count(limit, key)
+        return super().form_valid(form)
