@@ -35,7 +35,8 @@ def sales_alert_stuck(*, now: datetime.datetime | None = None) -> int:
     clock = now or timezone.now()
     queued = 0
     shop_ids = list(_stuck(clock).values_list("shop_id", flat=True).distinct())
-    for shop in Shop.objects.filter(pk__in=shop_ids):
+    # A suspended shop's sales wait on purpose: no alert until it is reactivated.
+    for shop in Shop.objects.filter(pk__in=shop_ids, suspended_at__isnull=True):
         with transaction.atomic():
             counts = (
                 _stuck(clock)

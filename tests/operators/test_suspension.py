@@ -3,6 +3,8 @@ nothing lost."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.utils import timezone
 
@@ -10,6 +12,7 @@ from catalog.models import StockSource
 from escarcelle import crypto
 from escarcelle.client import EscarcelleError
 from escarcelle.models import Connection
+from escarcelle.sales.alerts import ALERT_AFTER, sales_alert_stuck
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.sales.services import sales_sweep
 from escarcelle.stock.services import stock_sync_due
@@ -64,3 +67,13 @@ def test_suspending_twice_keeps_the_first_date(shop):
     first = shop.suspended_at
     assert not shop_suspend(shop=shop)
     assert shop.suspended_at == first
+
+
+def test_a_suspended_grocery_gets_no_unsent_sales_alert(escarcelle_shop):
+    sale = make_sale(shop=escarcelle_shop)
+    later = timezone.now() + ALERT_AFTER + datetime.timedelta(minutes=1)
+    shop_suspend(shop=escarcelle_shop)
+    assert sales_alert_stuck(now=later) == 0
+    assert SaleOutbox.objects.get(pk=sale.pk).alerted_at is None
+    shop_reactivate(shop=escarcelle_shop)
+    assert sales_alert_stuck(now=later) == 1
