@@ -4,7 +4,7 @@ preview; and the view of a row that the shared partial ``imports/_diff.html`` re
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -77,7 +77,7 @@ class RowView:
 
 
 def row_views(
-    rows: list[ShownRow],
+    rows: Iterable[ShownRow],
     specs: Mapping[str, FieldSpec],
     *,
     labels: Mapping[str, str] | None = None,

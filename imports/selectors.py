@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import overload
 
 from django.core.paginator import Page, Paginator
 
@@ -21,7 +22,7 @@ class ShownRow:
         return self.row.status in TO_APPLY
 
 
-class _StoredRows:
+class _StoredRows(Sequence[ShownRow]):
     """The rows of a plan as the paginator sees them: a known length, slices read on demand.
 
     The length comes from the plan's counts, so a page costs one query whatever the plan's
@@ -37,26 +38,30 @@ class _StoredRows:
     def __len__(self) -> int:
         return self.length
 
-    def count(self) -> int:
-        return self.length
+    @overload
+    def __getitem__(self, index: int) -> ShownRow: ...
 
-    def __getitem__(self, window: slice) -> list[ShownRow]:
+    @overload
+    def __getitem__(self, index: slice) -> list[ShownRow]: ...
+
+    def __getitem__(self, index: int | slice) -> ShownRow | list[ShownRow]:
+        window = index if isinstance(index, slice) else slice(index, index + 1)
         stored = self.rows.values_list("data", "kept")[window]
-        return [ShownRow(row_load(data), kept) for data, kept in stored]
+        shown = [ShownRow(row_load(data), kept) for data, kept in stored]
+        if isinstance(index, slice):
+            return shown
+        if not shown:
+            raise IndexError(index)
+        return shown[0]
 
 
 def plan_page(
     plan: ImportPlan, *, status: str | None, number: str | int | None, per_page: int
-) -> Page:
+) -> Page[ShownRow]:
     """One page of the plan's rows (of one status when ``status`` is given), as ``ShownRow``."""
     if status not in RowStatus.__members__.values():
         status = None
-    return Paginator(_StoredRows(plan, status), per_page).get_page(number)  # type: ignore[arg-type]
-
-
-def page_rows(page: Page) -> list[ShownRow]:
-    """The rows of a page made by ``plan_page``."""
-    return cast(list[ShownRow], page.object_list)
+    return Paginator(_StoredRows(plan, status), per_page).get_page(number)
 
 
 def plan_rows(plan: ImportPlan) -> list[Row]:

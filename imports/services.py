@@ -63,13 +63,13 @@ def plan_version(shop: Shop, kind: str) -> int:
 
 def plan_create(
     *,
+    model: type[P],
     shop: Shop,
     source: str,
     kind: str,
     user: Any,
     origin: str = "",
     status: str = "pending",
-    model: type[P] = ImportPlan,  # type: ignore[assignment]
 ) -> P:
     """A new plan of ``model`` (a source's proxy of ``ImportPlan``), with the current version."""
     plans_purge(shop=shop)

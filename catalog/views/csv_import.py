@@ -15,7 +15,7 @@ from catalog.forms import CsvUploadForm
 from catalog.models import CsvImportPlan
 from epiclic.errors import Refusal
 from imports.display import row_views
-from imports.selectors import page_rows, plan_page
+from imports.selectors import plan_page
 from shops.access import ShopRequest, access_object, manager_view
 
 ROWS_PER_PAGE = 100
@@ -62,7 +62,7 @@ def csv_import_preview(request: ShopRequest, pk: int) -> HttpResponse:
     plan = access_object(request.shop, CsvImportPlan, pk=pk)
     status = request.GET.get("statut", "")
     page = plan_page(plan, status=status, number=request.GET.get("page"), per_page=ROWS_PER_PAGE)
-    views = row_views(page_rows(page), rules.field_specs(), labels=csv_io.FIELD_TO_COLUMN)
+    views = row_views(page.object_list, rules.field_specs(), labels=csv_io.FIELD_TO_COLUMN)
     context = {
         "query": f"statut={status}" if status in STATUSES else "",
         "plan": plan,

@@ -23,7 +23,7 @@ from escarcelle.models import ImportPlan, ImportRun
 from escarcelle.tasks import import_plan_build_task
 from imports.display import row_views
 from imports.models import ImportKind, PlanStatus
-from imports.selectors import page_rows, plan_page
+from imports.selectors import plan_page
 from imports.services import plan_opt_outs_set
 from shops.access import ShopRequest, access_object, manager_view
 
@@ -128,7 +128,7 @@ def _plan_context(request: ShopRequest, plan: ImportPlan, kind: str, here: str) 
         "kind": kind,
         "here": here,
         "page": page,
-        "rows": row_views(page_rows(page), specs),
+        "rows": row_views(page.object_list, specs),
         "status": status,
         "statuses": _statuses(plan),
         "expired": plan.is_expired(),
