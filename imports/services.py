@@ -297,8 +297,9 @@ def _rows_delete(plan_ids: list[int]) -> None:
 def plans_purge(*, shop: Shop | None = None, now: datetime.datetime | None = None) -> int:
     """Forget plans expired for more than ``PURGE_AFTER``; the number of plans deleted.
 
-    Plans never applied are deleted. Applied plans lose only their rows: the stale rule
-    compares with the last applied plan's id, and the Escarcelle history links to it.
+    Plans never applied are deleted. Applied plans (wholly or partly) lose only their rows:
+    the stale rule compares with the last applied plan's id, and the Escarcelle history links
+    to it.
     """
     cutoff = (now or timezone.now()) - PURGE_AFTER
     old = ImportPlan.objects.filter(expires_at__lt=cutoff)
@@ -312,7 +313,18 @@ def plans_purge(*, shop: Shop | None = None, now: datetime.datetime | None = Non
     if not found:
         return 0
     gone = [pk for pk, started in found if started is None]
+    kept = ImportPlan.objects.filter(pk__in=[pk for pk, started in found if started])
+    # An apply interrupted and never resumed can no longer be: its rows are going.
+    kept.filter(status=PlanStatus.APPLYING).update(
+        status=PlanStatus.FAILED,
+        errors=[
+            _(
+                "L'application de cet import s'est interrompue et n'a pas été reprise : "
+                "relancez l'import pour voir la situation à jour."
+            )
+        ],
+    )
     _rows_delete([pk for pk, _started in found])
-    ImportPlan.objects.filter(pk__in=[pk for pk, started in found if started]).update(row_count=0)
+    kept.update(row_count=0)
     ImportPlan.objects.filter(pk__in=gone).delete()
     return len(gone)

@@ -79,3 +79,20 @@ def test_the_daily_task_purges_every_shop(shop):
     )
     plans_purge_task.call_local()
     assert not ImportPlan.objects.filter(pk=plan.pk).exists()
+
+
+def test_an_interrupted_apply_never_resumed_is_closed_when_its_rows_are_purged(shop):
+    plan = ImportPlan.objects.create(
+        shop=shop,
+        kind="products",
+        status=PlanStatus.APPLYING,
+        apply_started_at=timezone.now() - LONG_AGO,
+        expires_at=timezone.now() - LONG_AGO,
+        row_count=3,
+    )
+    import_plans_purge()
+    plan.refresh_from_db()
+    assert (plan.status, plan.row_count) == (PlanStatus.FAILED, 0)
+    assert "pas été reprise" in plan.error
+    with pytest.raises(Refusal, match="pas prêt"):
+        import_plan_apply(shop=shop, plan_id=plan.pk, user=None)
