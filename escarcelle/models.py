@@ -59,6 +59,15 @@ class Connection(models.Model):
     def is_usable(self) -> bool:
         return self.key_rejected_at is None
 
+    @property
+    def key_readable(self) -> bool:
+        """False when the stored key cannot be decrypted (SECRET_KEY changed, no fallback)."""
+        try:
+            self.api_key  # noqa: B018
+        except crypto.UndecryptableKey:
+            return False
+        return True
+
 
 class EscarcelleImportPlanManager(models.Manager["ImportPlan"]):
     def get_queryset(self) -> models.QuerySet[ImportPlan]:

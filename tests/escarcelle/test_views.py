@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from catalog.models import Product
+from escarcelle import crypto
 from escarcelle.client import EscarcelleError
 from escarcelle.connection import client_for_shop, connection_keys_rotate
 from escarcelle.imports.plans import import_plan_build, import_plan_create
@@ -319,3 +320,17 @@ def test_keys_are_re_encrypted_outside_a_transaction_and_an_unreadable_one_is_co
     assert connection_keys_rotate() == (1, 1)
     settings.SECRET_KEY_FALLBACKS = []
     assert Connection.objects.get(shop=shop).api_key == connected.api_key
+
+
+def test_after_the_secret_key_changed_without_fallback_the_page_says_the_key_is_unreadable(
+    connected, shop, manager_client, settings
+):
+    # The key as it was stored under a secret key that the server no longer has.
+    current = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-secret-key-that-nobody-kept-the-old-one-of-0123456789"
+    stored = crypto.encrypt(connected.api_key)
+    settings.SECRET_KEY = current
+    Connection.objects.filter(shop=shop).update(api_key_encrypted=stored)
+    page = manager_client.get(settings_url(shop)).content.decode()
+    assert "clé illisible : enregistrez-la à nouveau" in page
+    assert "connecté</span>" not in page
