@@ -13,6 +13,9 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+# Checked from the header, before decoding: a small PNG can announce 13000 × 13000 pixels and
+# take gigabytes once decoded (a decompression bomb).
+MAX_PIXELS = 40_000_000
 PHOTO_MAX_SIDE = 800
 THUMBNAIL_MAX_SIDE = 120
 JPEG_QUALITY = 85
@@ -47,6 +50,15 @@ def process_photo(upload: IO[bytes]) -> tuple[bytes, bytes]:
     try:
         upload.seek(0)
         with Image.open(upload) as source:
+            width, height = source.size
+            if width * height > MAX_PIXELS:
+                raise ValidationError(
+                    _(
+                        "L'image est trop grande (%(width)s × %(height)s pixels) : "
+                        "40 mégapixels au maximum."
+                    )
+                    % {"width": width, "height": height}
+                )
             source.load()
             image = ImageOps.exif_transpose(source)
             image = _flatten(image)

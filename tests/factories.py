@@ -132,6 +132,28 @@ def image_bytes(
     return buffer.getvalue()
 
 
+def png_bomb_bytes(*, side: int = 13000) -> bytes:
+    """A small grey PNG announcing ``side`` × ``side`` pixels (a decompression bomb), built
+    without ever holding its pixels in memory."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    compressor = zlib.compressobj(9)
+    row = b"\x00" * (side + 1)  # filter byte + one grey byte per pixel
+    idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", idat)
+        + chunk(b"IEND", b"")
+    )
+
+
 # --- distributions and orders -------------------------------------------------------------
 
 
