@@ -130,6 +130,42 @@ def availability_source_register(stock_source: str, figures: AvailabilitySource)
     _SOURCES[stock_source] = figures
 
 
+class LiveReading(Protocol):
+    """Re-read now, within a short budget, the stock of ``product_ids`` (all of ``shop`` and of
+    this source) and store it when it is fresher than what is stored. Returns the ids whose
+    quantity went down since the stored reading. Must never raise for a slow or failing
+    source: the stored reading then stands, as before."""
+
+    def __call__(self, *, shop: Shop, product_ids: list[int]) -> set[int]: ...
+
+
+_LIVE: dict[str, LiveReading] = {}
+
+
+def live_reading_register(stock_source: str, read: LiveReading) -> None:
+    """Let ``read`` refresh the figures of the products of ``stock_source`` before an order is
+    confirmed. Called from an ``AppConfig.ready()`` (the Escarcelle stock sync)."""
+    _LIVE[stock_source] = read
+
+
+def stock_refresh(*, shop: Shop, product_ids: Iterable[int]) -> set[int]:
+    """Refresh the stored figures of ``product_ids`` from every source that reads live (none
+    for hand-managed stock); the ids whose quantity went down. Call it outside any write
+    transaction: a source may wait on the network."""
+    if not _LIVE:
+        return set()
+    by_source: dict[str, list[int]] = {}
+    products = Product.objects.filter(shop=shop, pk__in=list(product_ids))
+    for pk, source in products.filter(stock_source__in=list(_LIVE)).values_list(
+        "pk", "stock_source"
+    ):
+        by_source.setdefault(source, []).append(pk)
+    went_down: set[int] = set()
+    for source, ids in sorted(by_source.items()):
+        went_down |= _LIVE[source](shop=shop, product_ids=sorted(ids))
+    return went_down
+
+
 def _source(stock_source: str) -> AvailabilitySource:
     try:
         return _SOURCES[stock_source]

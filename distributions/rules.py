@@ -7,7 +7,7 @@ with the very message the confirmation would give, what the confirmation would r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -110,6 +110,7 @@ def order_check(
     quantities: Mapping[int, Decimal],
     before: Mapping[int, Decimal] | None = None,
     lock: bool = False,
+    just_sold: Collection[int] = (),
 ) -> OrderCheck:
     """Check the order ``quantities`` ({product id: quantity}) would make, or raise ``Refusal``.
 
@@ -125,6 +126,8 @@ def order_check(
     and the budget only when the total grows, so that lowering a quantity or removing a
     product is never refused (a member over budget can always get back under it). Lines
     left unchecked whose product is no longer offered are left out of the result.
+    ``just_sold``: products whose stock a live reading has just lowered (a sale at the till):
+    a shortage of them says so.
 
     A fixed number of queries whatever the number of lines.
     """
@@ -154,7 +157,10 @@ def order_check(
         product = products.get(pk)
         if pk in checked:
             _line_check(
-                product, quantity, member_available(available=available, own=own, product_id=pk)
+                product,
+                quantity,
+                member_available(available=available, own=own, product_id=pk),
+                just_sold=pk in just_sold,
             )
         if product is None:
             continue
@@ -183,7 +189,9 @@ def _member_order(
     return orders.prefetch_related("lines").first()
 
 
-def _line_check(product: Product | None, quantity: Decimal, can_order: Decimal) -> None:
+def _line_check(
+    product: Product | None, quantity: Decimal, can_order: Decimal, *, just_sold: bool = False
+) -> None:
     if product is None:
         raise Refusal(
             _("Un produit de votre panier n'est pas proposé à cette distribution."),
@@ -192,6 +200,15 @@ def _line_check(product: Product | None, quantity: Decimal, can_order: Decimal) 
     error = quantity_error(quantity, product.unit)
     if error:
         raise Refusal(f"{product.name} : {error}", code="bad_quantity")
+    if quantity > can_order and just_sold:
+        raise Refusal(
+            _(
+                "%(product)s : il n'en reste plus que %(available)s : "
+                "un achat vient d'être fait en magasin."
+            )
+            % {"product": product.name, "available": quantity_text(max(ZERO, can_order))},
+            code="sold_in_shop",
+        )
     if quantity > can_order:
         raise Refusal(
             _("%(product)s : il n'en reste que %(available)s, vous en demandez %(quantity)s.")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, StockSource
+from distributions.availability import stock_refresh
 from distributions.models import Distribution, DistributionState, Order, OrderLine, OrderStatus
 from distributions.rules import (
     distribution_open_check,
@@ -24,19 +25,41 @@ from epiclic.errors import Refusal
 from shops.models import Membership
 
 
-@transaction.atomic
 def order_confirm(
     *, membership: Membership, distribution: Distribution, quantities: dict[int, Decimal]
 ) -> Order:
     """Create or replace the member's order for ``distribution``, or raise ``Refusal``.
 
-    Every rule is checked by ``rules.order_check``, with the rows locked: two confirmations
-    of the last unit cannot both succeed. On SQLite the IMMEDIATE transaction already
-    serialises writers.
+    First, outside any transaction (the database is not locked while a stock source answers),
+    the stock of the cart's products is read again where a source reads live (Escarcelle,
+    within a short budget; the last reading stands when it is slow or down). Then every rule
+    is checked by ``rules.order_check``, with the rows locked: two confirmations of the last
+    unit cannot both succeed. On SQLite the IMMEDIATE transaction already serialises writers.
     """
     quantities = {int(pk): Decimal(qty) for pk, qty in quantities.items()}
+    just_sold = stock_refresh(shop=distribution.shop, product_ids=quantities)
+    return _order_confirm_locked(
+        membership=membership,
+        distribution=distribution,
+        quantities=quantities,
+        just_sold=just_sold,
+    )
+
+
+@transaction.atomic
+def _order_confirm_locked(
+    *,
+    membership: Membership,
+    distribution: Distribution,
+    quantities: dict[int, Decimal],
+    just_sold: set[int],
+) -> Order:
     checked = order_check(
-        membership=membership, distribution=distribution, quantities=quantities, lock=True
+        membership=membership,
+        distribution=distribution,
+        quantities=quantities,
+        lock=True,
+        just_sold=just_sold,
     )
     if not checked.lines:
         raise Refusal(_("Votre panier est vide."), code="empty_cart")

@@ -29,7 +29,7 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -245,6 +245,17 @@ class EscarcelleClient:
         if sequence is None:
             raise EscarcelleError(_msg_unexpected(), permanent=True, code="schema")
         return rows, sequence
+
+    def stock_current(self, product_ids: Sequence[str]) -> tuple[list[schemas.StockRow], int]:
+        """The current stock of ``product_ids`` (1..500) in one request, and the ledger
+        sequence it is consistent with. Products Escarcelle does not know are left out."""
+        if not 1 <= len(product_ids) <= 500:
+            raise ValueError("stock_current reads 1 to 500 products")
+        data = self._request("GET", "/stock", params={"product_id": list(product_ids)})
+        page = self._model(schemas.Page, data)
+        if page.sequence is None or page.next_cursor is not None:
+            raise EscarcelleError(_msg_unexpected(), permanent=True, code="schema")
+        return self._items(_STOCK_ROWS, page.data), page.sequence
 
     def stock_changes(
         self, since: int, *, page_size: int = 500

@@ -12,9 +12,15 @@ class StockConfig(AppConfig):
     def ready(self) -> None:
         # Imported here because models cannot be imported before the app registry is ready.
         from catalog.models import StockSource
-        from distributions.availability import availability_source_register
+        from distributions.availability import (
+            availability_source_register,
+            live_reading_register,
+        )
         from escarcelle.stock.availability import escarcelle_figures
+        from escarcelle.stock.live import stock_live_read
 
         # Products whose stock comes from Escarcelle: what can be ordered is read from the
         # last reading, for the ordering pages and the Stocks page alike.
         availability_source_register(StockSource.ESCARCELLE, escarcelle_figures)
+        # Before an order is confirmed, the cart's products are read again (live.py).
+        live_reading_register(StockSource.ESCARCELLE, stock_live_read)

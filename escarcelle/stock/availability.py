@@ -6,7 +6,9 @@ available = Escarcelle's quantity at the shop's last reading
 An order line (confirmed or delivered order; the delivered quantity once set) stops being
 subtracted only once its order's sale has been acknowledged by Escarcelle (``SaleOutbox``
 ``sent``) at a ledger sequence no later than the reading's: from then on Escarcelle's own
-figure already counts it. Until the sales push sends anything, every such line is subtracted.
+figure already counts it. A row read alone by the live check at confirmation (``live.py``)
+is current to its own ``read_sequence``, later than the shop's. Until the sales push sends
+anything, every such line is subtracted.
 A delivered order that has no sale record at all (validated before the shop was connected, or
 whose products were not bound to Escarcelle then) will never reach Escarcelle: there is nothing
 to wait for, so it is not subtracted.
@@ -28,8 +30,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from distributions.availability import StockFigure
 from distributions.models import OrderLine, OrderStatus
@@ -56,11 +58,18 @@ def pending_quantities(
     )
     if product_ids is not None:
         lines = lines.filter(product_id__in=list(product_ids))
-    if sequence is not None:
-        included = SaleOutbox.objects.filter(
-            order_id=OuterRef("order_id"), status=SaleStatus.SENT, sequence__lte=sequence
-        )
-        lines = lines.exclude(Exists(included))
+    # A row read alone (live check) is current to its own, later sequence.
+    shop_reading = -1 if sequence is None else sequence
+    row_reading = StockLevel.objects.filter(product_id=OuterRef("product_id")).values(
+        "read_sequence"
+    )[:1]
+    lines = lines.annotate(
+        reading=Greatest(Coalesce(Subquery(row_reading), Value(shop_reading)), Value(shop_reading))
+    )
+    included = SaleOutbox.objects.filter(
+        order_id=OuterRef("order_id"), status=SaleStatus.SENT, sequence__lte=OuterRef("reading")
+    )
+    lines = lines.exclude(Exists(included))
     rows = (
         lines.values("product_id")
         .annotate(held=Sum(Coalesce("delivered_quantity", "quantity")))

@@ -14,7 +14,7 @@ class StockLevel(models.Model):
 
     ``quantity`` is stored as read, negative included (goods handed over before a restock was
     recorded); screens clamp it at zero. ``sequence`` is the ledger sequence of the product's
-    last movement; ``read_at`` when this row was last written by a sync.
+    last movement; ``read_at`` when this row was last written (by a sync or a live read).
     """
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="escarcelle_stock_levels")
@@ -24,6 +24,9 @@ class StockLevel(models.Model):
     quantity = models.DecimalField(_("quantité Escarcelle"), max_digits=14, decimal_places=3)
     sequence = models.BigIntegerField(default=0)
     read_at = models.DateTimeField()
+    # The ledger sequence ``quantity`` is consistent with when it was read alone, newer than
+    # the shop's reading (a live check at confirmation); None: the shop's reading sequence.
+    read_sequence = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("stock Escarcelle")

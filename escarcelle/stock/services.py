@@ -275,6 +275,8 @@ def _upsert_levels(
     table = ops.quote_name(StockLevel._meta.db_table)
     q = ops.quote_name
     updated = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in ("quantity", "sequence", "read_at"))
+    # The row is now as of the shop's reading, not of an earlier live read (live.py).
+    updated += f", {q('read_sequence')} = NULL"
     sql = (
         f"INSERT INTO {table} ({q('shop_id')}, {q('product_id')}, {q('quantity')},"  # noqa: S608
         f" {q('sequence')}, {q('read_at')}) VALUES (%s, %s, %s, %s, %s)"
