@@ -65,7 +65,9 @@ def shop_create(request: AuthenticatedRequest) -> HttpResponse:
 def _shop_page(request: AuthenticatedRequest, shop: Shop, form: InviteForm) -> HttpResponse:
     row = fleet_row(get_object_or_404(fleet_shops(), pk=shop.pk))
     managers = Membership.objects.filter(shop=shop, role=Role.MANAGER).select_related("user")
-    pending = Invitation.objects.filter(shop=shop, accepted_at__isnull=True).order_by("email")
+    pending = Invitation.objects.filter(
+        shop=shop, role=Role.MANAGER, accepted_at__isnull=True
+    ).order_by("email")
     return render(
         request,
         "operators/shop.html",

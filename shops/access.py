@@ -53,14 +53,18 @@ def access_shop(request: HttpRequest, shop_slug: str, *, role: str | None) -> Me
     user = request.user
     if not user.is_authenticated:
         raise Http404
+    # A pending membership (an attached account that has not accepted yet) opens nothing.
     membership = (
-        Membership.objects.select_related("shop").filter(user=user, shop__slug=shop_slug).first()
+        Membership.objects.select_related("shop")
+        .filter(user=user, shop__slug=shop_slug, pending=False)
+        .first()
     )
-    if membership is None:
-        if not user.is_superuser:
-            raise Http404
-        shop = get_object_or_404(Shop, slug=shop_slug)
+    if user.is_superuser and (membership is None or membership.role != Role.MANAGER):
+        # Whatever memberships they hold, superusers keep manager rights everywhere.
+        shop = membership.shop if membership else get_object_or_404(Shop, slug=shop_slug)
         membership = Membership(user=user, shop=shop, role=Role.MANAGER)
+    if membership is None:
+        raise Http404
     if role is not None and membership.role != role:
         raise PermissionDenied
     return membership

@@ -29,9 +29,14 @@ def beneficiary_list(request: ShopRequest) -> HttpResponse:
     )
     query = request.GET.get("q", "").strip()
     if query:
+        # The account's own name is searched only once the person has joined (shops.people).
+        own_name = Q(membership__user__first_name__icontains=query) | Q(
+            membership__user__last_name__icontains=query
+        )
         profiles = profiles.filter(
-            Q(membership__user__first_name__icontains=query)
-            | Q(membership__user__last_name__icontains=query)
+            Q(first_name__icontains=query)
+            | Q(last_name__icontains=query)
+            | (own_name & Q(membership__pending=False))
             | Q(membership__user__email__icontains=query)
             | Q(card_number__icontains=query)
         )
@@ -96,6 +101,6 @@ def beneficiary_deactivate(request: ShopRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         _("%(name)s est désactivé(e) : plus de commande possible.")
-        % {"name": profile.membership.user.get_full_name() or profile.membership.user.email},
+        % {"name": profile.shown_name or profile.membership.user.email},
     )
     return redirect("shops:beneficiaries", shop_slug=request.shop.slug)

@@ -37,5 +37,6 @@ def shop(request: HttpRequest) -> dict[str, Any]:
         "membership": membership,
         "is_manager": membership.role == Role.MANAGER,
         "nav_tabs": nav_tabs,
-        "other_shops": Membership.objects.filter(user_id=membership.user_id).count() > 1,
+        "other_shops": Membership.objects.filter(user_id=membership.user_id, pending=False).count()
+        > 1,
     }

@@ -45,9 +45,12 @@ class BeneficiaryForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            user = self.instance.membership.user
-            self.fields["first_name"].initial = user.first_name
-            self.fields["last_name"].initial = user.last_name
+            # The name this grocery uses (the account's own only once it is a member here).
+            profile = self.instance
+            user = profile.membership.user
+            typed = profile.first_name or profile.last_name or profile.membership.pending
+            self.fields["first_name"].initial = profile.first_name if typed else user.first_name
+            self.fields["last_name"].initial = profile.last_name if typed else user.last_name
         self.order_fields(["first_name", "last_name", *PROFILE_FIELDS])
         rate = self.fields["participation_rate"]
         # A text input: a browser shows an <input type="number"> holding "30,00" as empty,

@@ -84,6 +84,9 @@ class Membership(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # An existing account attached by a grocery (form or import) waits, without any access,
+    # until its owner accepts the invitation to join (shops.people).
+    pending = models.BooleanField(_("invitation en attente"), default=False)
 
     class Meta:
         verbose_name = _("membre")
@@ -107,6 +110,9 @@ class BeneficiaryProfile(models.Model):
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="beneficiary"
     )
+    # The name this grocery uses for the person: its own, whoever else knows the account.
+    first_name = models.CharField(_("prénom"), max_length=150, blank=True)
+    last_name = models.CharField(_("nom"), max_length=150, blank=True)
     card_number = models.CharField(_("numéro de carte"), max_length=64, blank=True)
     household_size = models.PositiveSmallIntegerField(_("taille du foyer"), default=1)
     participation_rate = models.DecimalField(
@@ -143,6 +149,14 @@ class BeneficiaryProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.membership.user)
+
+    @property
+    def shown_name(self) -> str:
+        """The name this grocery typed; the account's own only once it is a member here."""
+        typed = f"{self.first_name} {self.last_name}".strip()
+        if typed or self.membership.pending:
+            return typed
+        return self.membership.user.get_full_name()
 
     def access_expired(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()

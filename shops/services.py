@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from epiclic import emails
 from epiclic.errors import Refusal
+from shops import people
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
 
 
@@ -78,13 +79,15 @@ def beneficiary_create(
 ) -> BeneficiaryProfile:
     """User (username = e-mail lowercased) + beneficiary membership + profile.
 
-    A person who already has an account (another shop) gets a membership of this shop; an
-    existing member of this shop raises ``Refusal``. People without a password yet get
-    an invitation e-mail once the transaction commits.
+    An account that already exists is never taken over (``shops.people``): it gets a pending
+    membership and an invitation to join; its name stays its own, the profile keeps the name
+    typed here. An existing member of this shop raises ``Refusal``. People without a password
+    yet get an invitation e-mail once the transaction commits.
     """
     email = email.strip().lower()
     User = get_user_model()
     user = User.objects.filter(username=email).first()
+    attached = user is not None
     if user is None:
         user = User.objects.create_user(
             username=email, email=email, first_name=first_name, last_name=last_name
@@ -94,10 +97,14 @@ def beneficiary_create(
             _("%(email)s est déjà membre de cette épicerie : modifiez sa fiche plutôt.")
             % {"email": email}
         )
-    membership = Membership.objects.create(user=user, shop=shop, role=Role.BENEFICIARY)
+    membership = Membership.objects.create(
+        user=user, shop=shop, role=Role.BENEFICIARY, pending=attached
+    )
     profile = BeneficiaryProfile.objects.create(
         shop=shop,
         membership=membership,
+        first_name=first_name,
+        last_name=last_name,
         card_number=card_number,
         household_size=household_size,
         participation_rate=participation_rate,
@@ -106,7 +113,9 @@ def beneficiary_create(
         active=active,
         escarcelle_id=escarcelle_id,
     )
-    if not user.has_usable_password():
+    if attached:
+        people.beneficiary_join_invite(membership=membership)
+    elif not user.has_usable_password():
         beneficiary_invite(membership=membership)
     return profile
 
@@ -115,11 +124,15 @@ def beneficiary_create(
 def beneficiary_update(
     *, profile: BeneficiaryProfile, first_name: str, last_name: str, **fields: object
 ) -> BeneficiaryProfile:
-    """Save the profile fields and the person's name together."""
+    """Save the profile fields and the name this grocery uses; the account's own name too,
+    only when the account belongs to this grocery alone (``shops.people``)."""
     for name, value in fields.items():
         setattr(profile, name, value)
+    profile.first_name, profile.last_name = first_name, last_name
     profile.save()
     user = profile.membership.user
+    if not people.identity_editable(user=user, shop=profile.shop):
+        return profile
     if (user.first_name, user.last_name) != (first_name, last_name):
         user.first_name, user.last_name = first_name, last_name
         user.save(update_fields=["first_name", "last_name"])

@@ -162,6 +162,15 @@ def invitation_accept(
             code="wrong_account",
         )
     existing = Membership.objects.filter(user=user, shop=locked.shop).first()
+    if locked.role == Role.BENEFICIARY:
+        # An attached account joins: its pending membership (shops.people) becomes real.
+        if existing is None or not existing.pending:
+            raise Refusal(_("Cette invitation a expiré ou a déjà servi."), code="invitation_used")
+        existing.pending = False
+        existing.save(update_fields=["pending"])
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        return existing
     if existing is not None:  # became a member since the invitation was sent
         _refuse_member(locked.email, existing.role)
     membership = Membership.objects.create(user=user, shop=locked.shop, role=Role.MANAGER)

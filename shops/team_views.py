@@ -28,9 +28,9 @@ def _team_page(request: ShopRequest, form: InviteForm) -> HttpResponse:
         .select_related("user")
         .order_by("user__last_name", "user__email")
     )
-    pending = Invitation.objects.filter(shop=request.shop, accepted_at__isnull=True).order_by(
-        "email"
-    )
+    pending = Invitation.objects.filter(
+        shop=request.shop, role=Role.MANAGER, accepted_at__isnull=True
+    ).order_by("email")
     return render(
         request, "shops/team.html", {"managers": managers, "pending": pending, "form": form}
     )
@@ -120,9 +120,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except Refusal as refusal:
             error = refusal.message
         else:
-            messages.success(
-                request, _("Bienvenue : vous gérez %(shop)s.") % {"shop": invitation.shop.name}
+            welcome = (
+                _("Bienvenue : vous gérez %(shop)s.")
+                if invitation.role == Role.MANAGER
+                else _("Bienvenue à %(shop)s.")
             )
+            messages.success(request, welcome % {"shop": invitation.shop.name})
             return redirect("shops:home", shop_slug=invitation.shop.slug)
     return _accept_page(request, invitation, form, account_exists, error)
 

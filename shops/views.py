@@ -18,7 +18,9 @@ def shop_home_url(membership: Membership) -> str:
 def home(request: AuthenticatedRequest) -> HttpResponse:
     """After sign-in: straight to the only shop, or a picker when there are several."""
     memberships = list(
-        Membership.objects.filter(user=request.user).select_related("shop").order_by("shop__name")
+        Membership.objects.filter(user=request.user, pending=False)
+        .select_related("shop")
+        .order_by("shop__name")
     )
     if len(memberships) == 1:
         return redirect(shop_home_url(memberships[0]))

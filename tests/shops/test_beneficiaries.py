@@ -107,14 +107,16 @@ def test_the_invitation_link_lets_them_choose_a_password(shop):
     assert profile.membership.user.check_password("Un-nouveau-mot-2-passe")
 
 
-def test_an_existing_account_from_another_shop_gets_a_membership_of_this_one(
+def test_an_existing_account_from_another_shop_gets_a_pending_membership_and_an_invitation(
     manager_client, shop, django_capture_on_commit_callbacks
 ):
     elsewhere = make_beneficiary(shop=make_shop(), user=make_user(email="nadia.roux@example.org"))
     with django_capture_on_commit_callbacks(execute=True):
         manager_client.post(url("beneficiary_create", shop), FORM)
-    assert Membership.objects.filter(user=elsewhere.membership.user).count() == 2
-    assert sent_emails() == []  # they already have a password
+    joined = Membership.objects.get(user=elsewhere.membership.user, shop=shop)
+    assert joined.pending
+    [email] = sent_emails()
+    assert "vous invite à rejoindre" in email.subject and "/compte/invitation/" in email.body
     assert elsewhere.membership.user.check_password(PASSWORD)
 
 
