@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from . import accounts, catalog
+from . import accounts, catalog, webhooks
 from .db import Database, internal_id
 from .faults import FaultConfig
 from .problems import Problem
@@ -189,6 +189,18 @@ def faults_set(db: DB, account_id: str, body: FaultConfig) -> Any:
 @router.delete("/accounts/{account_id}/faults", status_code=204)
 def faults_clear(db: DB, account_id: str) -> Response:
     accounts.faults_set(db, scope=str(_account(db, account_id)), config=None)
+    return Response(status_code=204)
+
+
+@router.put("/accounts/{account_id}/webhook-faults")
+def webhook_faults_set(db: DB, account_id: str, body: webhooks.WebhookFaults) -> Any:
+    webhooks.faults_set(db, account=_account(db, account_id), faults=body)
+    return body.model_dump()
+
+
+@router.delete("/accounts/{account_id}/webhook-faults", status_code=204)
+def webhook_faults_clear(db: DB, account_id: str) -> Response:
+    webhooks.faults_set(db, account=_account(db, account_id), faults=None)
     return Response(status_code=204)
 
 

@@ -6,11 +6,11 @@ import sqlite3
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from . import catalog, sales
+from . import catalog, sales, webhooks
 from .db import Database, public_id
 from .problems import Problem as ProblemError
 from .schemas import (
@@ -257,3 +257,32 @@ def sale_list(
 @router.get("/sales/{sale_id}", response_model=Sale, responses=NOT_FOUND, tags=["sales"])
 def sale_detail(account: AccountRow, db: DB, sale_id: str) -> Any:
     return JSONResponse(sales.sale_get(db, account=account["id"], sale_pid=sale_id))
+
+
+@router.post(
+    "/webhooks",
+    response_model=webhooks.WebhookCreated,
+    status_code=201,
+    responses={413: WITH_BODY[413], 415: WITH_BODY[415]},
+    tags=["webhooks"],
+)
+def webhook_create(account: AccountRow, db: DB, body: webhooks.WebhookIn) -> Any:
+    created = webhooks.webhook_create(db, account=account["id"], body=body)
+    return JSONResponse(created, status_code=201)
+
+
+@router.get("/webhooks", response_model=webhooks.WebhookPage, tags=["webhooks"])
+def webhook_list(account: AccountRow, db: DB) -> Any:
+    return JSONResponse(webhooks.webhook_list(db, account=account["id"]))
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    status_code=204,
+    response_class=Response,
+    responses=NOT_FOUND,
+    tags=["webhooks"],
+)
+def webhook_delete(account: AccountRow, db: DB, webhook_id: str) -> Response:
+    webhooks.webhook_delete(db, account=account["id"], webhook_pid=webhook_id)
+    return Response(status_code=204)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from . import admin, api, sales, ui
+from . import admin, api, sales, ui, webhooks
 from .db import Database
 from .faults import Gate
 from .problems import Problem, from_exception, problem_response
@@ -49,7 +51,18 @@ def create_app(
     *,
     rate_limit_per_minute: int = DEFAULT_RATE_LIMIT,
 ) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Only a serving app delivers webhooks (not the OpenAPI export nor a bare app object).
+        dispatcher = webhooks.Dispatcher(app.state.db)
+        dispatcher.start()
+        try:
+            yield
+        finally:
+            dispatcher.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Escarcelle API",
         version="1.0.0",
         description="Escarcelle's public API (served by the Epiclic emulator). "

@@ -10,6 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from . import webhooks
 from .db import (
     Database,
     decimal_to_milli,
@@ -149,9 +150,17 @@ def product_update(
                 row["id"],
             ],
         )
-        return product_out(
+        product = product_out(
             conn.execute("SELECT * FROM products WHERE id = ?", (row["id"],)).fetchone()
         )
+        archived = bool(row["active"]) and not product["active"]
+        seq = conn.execute("SELECT seq FROM accounts WHERE id = ?", (account,)).fetchone()[0]
+        webhooks.events_record(
+            conn,
+            account=account,
+            events=[("product.archived" if archived else "product.updated", seq, product)],
+        )
+        return product
 
 
 def product_create(db: Database, *, account: int, fields: dict[str, Any]) -> dict[str, Any]:
@@ -284,6 +293,23 @@ def ledger_move(
         [(quantities[p], last_seq[p], p) for p in quantities],
     )
     conn.execute("UPDATE accounts SET seq = ? WHERE id = ?", (seq, account))
+    webhooks.events_record(
+        conn,
+        account=account,
+        events=[
+            (
+                "stock.changed",
+                row[1],
+                {
+                    "product_id": public_id("product", row[2]),
+                    "quantity": milli_to_str(row[4]),
+                    "delta": milli_to_str(row[3]),
+                    "reason": reason,
+                },
+            )
+            for row in rows
+        ],
+    )
     return seqs
 
 

@@ -91,6 +91,41 @@ CREATE TABLE IF NOT EXISTS faults (
     version INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhooks (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    deleted_at TEXT,
+    cursor INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT
+);
+CREATE INDEX IF NOT EXISTS webhooks_account ON webhooks(account_id);
+CREATE TABLE IF NOT EXISTS webhook_events (
+    id INTEGER PRIMARY KEY,
+    account_id INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_events_account ON webhook_events(account_id, id);
+CREATE TABLE IF NOT EXISTS webhook_attempts (
+    id INTEGER PRIMARY KEY,
+    webhook_id INTEGER NOT NULL,
+    event_id INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    attempt INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT,
+    outcome TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS webhook_attempts_hook ON webhook_attempts(webhook_id, id);
+CREATE TABLE IF NOT EXISTS webhook_faults (account_id INTEGER PRIMARY KEY, config TEXT NOT NULL);
 """
 
 MILLI = Decimal("0.001")
@@ -175,7 +210,14 @@ def decimal_to_milli(number: Decimal) -> int:
     return int((number / MILLI).to_integral_value())
 
 
-PREFIXES = {"account": "acc_", "product": "prd_", "beneficiary": "ben_", "sale": "sale_"}
+PREFIXES = {
+    "account": "acc_",
+    "product": "prd_",
+    "beneficiary": "ben_",
+    "sale": "sale_",
+    "webhook": "whk_",
+    "event": "evt_",
+}
 
 
 def public_id(kind: str, internal: int) -> str:

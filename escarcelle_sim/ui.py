@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from . import webhooks
 from .accounts import account_get, account_list
 from .db import Database, internal_id, milli_to_str, public_id
 
@@ -96,7 +97,35 @@ def account_page(request: Request, account_id: str) -> HTMLResponse:
         "<h2>Ventes reçues (les plus récentes d'abord)</h2><table><tr><th>Id</th>"
         "<th>Référence</th><th>Date</th><th>Bénéficiaire</th><th>Séquence</th><th>Lignes</th></tr>"
         + ("".join(sale_rows) or '<tr><td colspan="6">Aucune vente.</td></tr>')
-        + "</table><h2>Produits et stock</h2><table><tr><th>Id</th><th>Nom</th><th>Unité</th>"
+        + "</table>"
+        + _webhooks_section(db, account["id"])
+        + "<h2>Produits et stock</h2><table><tr><th>Id</th><th>Nom</th><th>Unité</th>"
         "<th>Prix TTC</th><th>Stock</th><th>État</th></tr>" + rows + "</table>"
     )
     return _page(account["name"], body)
+
+
+def _webhooks_section(db: Database, account: int) -> str:
+    """The account's webhooks and their latest delivery attempts (failures included)."""
+    hooks = webhooks.webhook_list(db, account=account)["data"]
+    hook_rows = "".join(
+        f"<tr><td>{escape(h['id'])}</td><td>{escape(h['url'])}</td>"
+        f"<td>{escape(', '.join(h['events']))}</td></tr>"
+        for h in hooks
+    )
+    attempt_rows = "".join(
+        f"<tr><td>{escape(a['at'])}</td><td>{escape(a['url'])}</td>"
+        f'<td class="n">{a["seq"]}</td><td class="n">{a["attempt"]}</td>'
+        f"<td>{escape(str(a['status'] or ''))}</td><td>{escape(a['outcome'])}</td>"
+        f"<td>{escape(a['error'] or '')}</td></tr>"
+        for a in webhooks.attempts_recent(db, account=account)
+    )
+    return (
+        "<h2>Webhooks</h2><table><tr><th>Id</th><th>URL</th><th>Événements</th></tr>"
+        + (hook_rows or '<tr><td colspan="3">Aucun webhook.</td></tr>')
+        + "</table><h2>Livraisons des webhooks (les plus récentes d'abord)</h2><table><tr>"
+        "<th>Quand</th><th>URL</th><th>Séquence</th><th>Essai</th><th>Statut</th>"
+        "<th>Résultat</th><th>Erreur</th></tr>"
+        + (attempt_rows or '<tr><td colspan="7">Aucune livraison.</td></tr>')
+        + "</table>"
+    )

@@ -173,6 +173,13 @@ class SimAccount:
     def clear_faults(self) -> None:
         self._admin("DELETE", "/faults")
 
+    def set_webhook_faults(self, **faults: Any) -> dict:
+        """Faults of webhook deliveries: error_rate, latency_ms, duplicate_rate, reorder_rate."""
+        return self._admin("PUT", "/webhook-faults", json=faults)
+
+    def clear_webhook_faults(self) -> None:
+        self._admin("DELETE", "/webhook-faults")
+
     def set_rate_limit(self, per_minute: int | None) -> None:
         self._admin("PUT", "/rate-limit", json={"per_minute": per_minute})
 
