@@ -1,0 +1,271 @@
+"""The opening of orders: 200 beneficiaries at once, on the embedded default and at scale.
+
+Starts the real web server on loopback — gunicorn (epiclic/gunicorn.conf.py: 3 workers × 4
+threads) — on a fresh SQLite database, then on a fresh PostgreSQL database, each seeded by
+``bench.rush_scene`` (87 products, one scarce product of 20 units, 200 beneficiaries). A
+bounded load generator (httpx on asyncio: 200 simulated people, each request timing out after
+60 s, the whole run after RUN_LIMIT_S) has every person start together: sign in, open the
+ordering page, put the scarce product and two others in the cart, confirm.
+
+Figures: rush_200_{sqlite,pg}_errors (answers ≥ 400, timeouts, refused connections),
+rush_200_{sqlite,pg}_order_page_p95_s (ordering page, as the people waited for it),
+rush_oversell_units (units of the scarce product sold beyond its 20, both runs), and from the
+scene on SQLite, for one person alone: order_page_server_ms_p50 (Django's handler, no network),
+cart_update_server_ms_p50, confirm_server_ms_p50, login_cpu_ms (one password check). Also
+rush_load_average_1min (the machine's load when the runs began: the machine is shared).
+Stock comes from hand-managed figures: the Escarcelle emulator plays no part in a rush.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench" / "rush"
+PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
+PG_DB = "epiclic_bench_rush"
+PEOPLE = 200
+SCARCE_UNITS = 20
+REQUEST_TIMEOUT_S = 60.0
+RUN_LIMIT_S = 180.0
+PASSWORD = "une-ruee-de-beneficiaires"
+SLUG = "ruee"
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _env(var_dir: Path, database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "EPICLIC_VAR_DIR": str(var_dir),
+            "HUEY_IMMEDIATE": "true",
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_CONN_MAX_AGE": "60",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    return env
+
+
+def _scene(env: dict[str, str], var_dir: Path, *extra: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.rush_scene", str(var_dir), "seed", *extra],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    if out.returncode:
+        raise RuntimeError(f"bench.rush_scene failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _sold(env: dict[str, str], var_dir: Path, product_id: int) -> float:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.rush_scene", str(var_dir), "sold", str(product_id)],
+        env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    return float(json.loads(out.stdout.strip().splitlines()[-1])["sold"])
+
+
+def _start_web(env: dict[str, str], port: int) -> subprocess.Popen:
+    server_env = {**env, "WEB_BIND": f"127.0.0.1:{port}", "WEB_WORKERS": "3", "WEB_THREADS": "4"}
+    server_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = (Path(env["EPICLIC_VAR_DIR"]) / "gunicorn.log").open("w")
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "epiclic.wsgi", "-c", "epiclic/gunicorn.conf.py"],
+        env=server_env, cwd=ROOT, stdout=log, stderr=log,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/compte/connexion/", timeout=5).is_success:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.order_page_s: list[float] = []
+        self.requests = 0
+
+
+async def _person(n: int, base: str, scene: dict, tally: Tally) -> None:
+    pk = scene["distribution"]
+    page = f"/{SLUG}/commander/{pk}/"
+    products = scene["products"]
+    wanted = [scene["scarce"], products[1 + n % 80], products[2 + (n * 7) % 80]]
+    # One connection per request, as a reverse proxy in front would give gunicorn: a kept-alive
+    # connection waiting its turn in a saturated worker may be closed under the client.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
+    async with httpx.AsyncClient(
+        base_url=base, timeout=REQUEST_TIMEOUT_S, limits=limits, trust_env=False
+    ) as client:
+
+        async def call(method: str, url: str, **kwargs: object) -> httpx.Response | None:
+            tally.requests += 1
+            try:
+                response = await client.request(method, url, **kwargs)  # type: ignore[arg-type]
+            except httpx.HTTPError as error:
+                tally.errors.append(f"{method} {url}: {type(error).__name__}")
+                return None
+            if response.status_code >= 400:
+                tally.errors.append(f"{method} {url}: {response.status_code}")
+                return None
+            return response
+
+        login = await call("GET", "/compte/connexion/")
+        if login is None:
+            return
+        token = CSRF.search(login.text)
+        signed_in = await call(
+            "POST",
+            "/compte/connexion/",
+            data={
+                "username": f"b{n}@ruee.example",
+                "password": PASSWORD,
+                "remember": "on",
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+            },
+            headers={"Referer": base + "/compte/connexion/"},
+        )
+        if signed_in is None:
+            return
+        started = time.perf_counter()
+        order_page = await call("GET", page)
+        if order_page is None:
+            return
+        tally.order_page_s.append(time.perf_counter() - started)
+        token = CSRF.search(order_page.text)
+        csrf = token.group(1) if token else ""
+        headers = {"HX-Request": "true", "Referer": base + page}
+        for product in wanted:
+            await call(
+                "POST",
+                f"/{SLUG}/commander/{pk}/panier/",
+                data={"product": product, "quantity": "1", "csrfmiddlewaretoken": csrf},
+                headers=headers,
+            )
+        await call(
+            "POST",
+            f"/{SLUG}/commander/{pk}/confirmer/",
+            data={"csrfmiddlewaretoken": csrf},
+            headers={"Referer": base + page},
+        )
+
+
+async def _rush(base: str, scene: dict) -> Tally:
+    tally = Tally()
+    people = [_person(n, base, scene, tally) for n in range(PEOPLE)]
+    try:
+        await asyncio.wait_for(asyncio.gather(*people), timeout=RUN_LIMIT_S)
+    except TimeoutError:
+        tally.errors.append(f"run not finished within {RUN_LIMIT_S:.0f} s")
+    return tally
+
+
+def _p95(samples: list[float]) -> float:
+    if len(samples) < 2:
+        return float("inf")
+    return round(statistics.quantiles(samples, n=20)[-1], 2)
+
+
+def _run_one(name: str, env: dict[str, str], var_dir: Path, scene: dict) -> tuple[dict, float]:
+    port = _free_port()
+    web = _start_web(env, port)
+    try:
+        started = time.perf_counter()
+        tally = asyncio.run(_rush(f"http://127.0.0.1:{port}", scene))
+        took = time.perf_counter() - started
+    finally:
+        _stop(web)
+    missing = PEOPLE - len(tally.order_page_s)
+    print(f"    {name}: {tally.requests} requests in {took:.1f} s; errors: {tally.errors[:5]}")
+    figures = {
+        f"rush_200_{name}_errors": len(tally.errors),
+        f"rush_200_{name}_order_page_p95_s": _p95(tally.order_page_s)
+        if not missing
+        else float("inf"),
+        f"rush_200_{name}_order_page_p50_s": round(statistics.median(tally.order_page_s), 2)
+        if tally.order_page_s
+        else float("inf"),
+        f"rush_200_{name}_duration_s": round(took, 1),
+    }
+    oversell = max(0.0, _sold(env, var_dir, scene["scarce"]) - SCARCE_UNITS)
+    return figures, oversell
+
+
+def _pg_database() -> str:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{PG_DB}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{PG_DB}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{PG_DB}"
+
+
+def run() -> dict[str, float | int]:
+    shutil.rmtree(WORK, ignore_errors=True)
+    figures: dict[str, float | int] = {"rush_load_average_1min": round(os.getloadavg()[0], 2)}
+    oversell = 0.0
+
+    sqlite_dir = WORK / "sqlite"
+    sqlite_dir.mkdir(parents=True)
+    env = _env(sqlite_dir, f"sqlite:///{sqlite_dir / 'epiclic.sqlite3'}")
+    scene = _scene(env, sqlite_dir, "--hot")
+    for key in (
+        "order_page_server_ms_p50",
+        "order_page_server_cpu_ms_p50",
+        "cart_update_server_ms_p50",
+        "confirm_server_ms_p50",
+        "login_cpu_ms",
+    ):
+        figures[key] = scene[key]
+    # A fresh scene for the rush (the one-person run left orders behind).
+    shutil.rmtree(sqlite_dir)
+    sqlite_dir.mkdir(parents=True)
+    scene = _scene(env, sqlite_dir)
+    found, over = _run_one("sqlite", env, sqlite_dir, scene["scene"])
+    figures.update(found)
+    oversell += over
+
+    pg_dir = WORK / "pg"
+    pg_dir.mkdir(parents=True)
+    env = _env(pg_dir, _pg_database())
+    scene = _scene(env, pg_dir)
+    found, over = _run_one("pg", env, pg_dir, scene["scene"])
+    figures.update(found)
+    oversell += over
+    figures["rush_oversell_units"] = oversell
+    figures["rush_load_average_1min_after"] = round(os.getloadavg()[0], 2)
+    return figures
