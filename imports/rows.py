@@ -47,6 +47,8 @@ class Person:
     user_id: int | None = None
     membership_id: int | None = None
     invite: bool = False
+    # An existing account of someone else: attached pending, invited to join (shops.people).
+    attach: bool = False
 
 
 @dataclass(slots=True)

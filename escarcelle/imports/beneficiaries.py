@@ -2,12 +2,16 @@
 writes: a constant number of queries whatever the number of people).
 
 Matching: by Escarcelle id (the binding), then by e-mail (case-insensitive) among the shop's
-members, then among existing Epiclic users (they get a membership, not a second account).
+members, then among existing Epiclic accounts: those are never taken over (``shops.people``):
+they get a pending membership and an invitation to join, and the preview shows them exactly as
+a new person (nothing tells whether an address has an account elsewhere). Staff and superuser
+accounts are never attached: such a row gets a login of its own, as without an e-mail.
 New people get a user whose username is the e-mail in lower case and an e-mail to choose a
-password. Someone without an e-mail in Escarcelle gets the username
-``esc-<id>@beneficiaires.invalid`` and an unusable password: the preview says they cannot
-sign in until an e-mail is added. People inactive in Escarcelle, or whose access ended, are
-not imported; if already bound here they are deactivated (``profile.active = False``).
+password. Someone without an e-mail in Escarcelle gets a login unique to the grocery,
+``esc-<shop id>-<id>@beneficiaires.invalid`` (so two groceries import the same person), and an
+unusable password: the preview says they cannot sign in until an e-mail is added.
+People inactive in Escarcelle, or whose access ended, are not imported; if already bound here
+they are deactivated (``profile.active = False``).
 Only the beneficiary profile is updated for existing people: an import never changes
 someone's sign-in e-mail or password.
 """
@@ -19,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User as Account
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
@@ -30,6 +35,7 @@ from imports import bulk
 from imports.display import FieldKind, FieldSpec
 from imports.rows import Change, Person, Row, RowStatus, Value
 from shops.models import BeneficiaryProfile, Membership, Role, Shop
+from shops.people import attachable_by_import, beneficiary_join_invite, beneficiary_login
 from shops.services import beneficiary_invite_many
 
 FIELDS = [
@@ -137,14 +143,14 @@ def beneficiary_plan_rows(
         if m.user.email
     }
     emails = {(_text(i.email, 254)).lower() for i in items if i.email}
+    logins = {beneficiary_login(shop_id=shop.pk, escarcelle_id=i.id) for i in items}
     User = get_user_model()
-    users = {
+    users: dict[str, Account] = {
         u.email_lower: u
         for u in User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
     }
-    taken_usernames = set(
-        User.objects.filter(username__in=emails).values_list("username", flat=True)
-    )
+    for u in User.objects.filter(username__in=emails | logins):
+        users.setdefault(u.username, u)
     email_counts = Counter((_text(i.email, 254)).lower() for i in items if i.email)
     rows: list[Row] = []
     counts: Counter[str] = Counter({"skipped": 0})
@@ -209,23 +215,24 @@ def beneficiary_plan_rows(
                     row.diff = _diff(_profile_values(existing), values)
                 else:
                     row.values = values
-        elif email and email in users:
-            person.user_id = users[email].pk
-            row.values = values
-            row.warnings.append(_("a déjà un compte Epiclic : il est ajouté à l'épicerie"))
-        elif email and email in taken_usernames:
-            row.status = RowStatus.ERROR
-            row.errors.append(_("cet identifiant de connexion est déjà pris"))
         else:
+            # Shown the same whether the address has an account here, elsewhere or nowhere.
             row.values = values
-            if email:
+            login = beneficiary_login(shop_id=shop.pk, escarcelle_id=item.id)
+            account = users.get(email) if email else None
+            if account is not None and attachable_by_import(account):
+                person.user_id, person.attach = account.pk, True
+            elif email and account is None:
                 person.username, person.invite = email, True
+            elif login in users:  # this grocery's own login, left unbound earlier
+                person.user_id = users[login].pk
             else:
-                person.username = f"esc-{item.id}@beneficiaires.invalid".lower()[:150]
+                person.username = login
+            if not email:
                 row.warnings.append(
                     _(
-                        "pas d'adresse e-mail : ne pourra pas se connecter tant qu'une adresse "
-                        "n'est pas ajoutée"
+                        "pas d'adresse e-mail : identifiant de connexion propre à l'épicerie, "
+                        "ne pourra pas se connecter tant qu'une adresse n'est pas ajoutée"
                     )
                 )
         rows.append(row)
@@ -276,7 +283,7 @@ def beneficiary_rows_write(shop: Shop, rows: list[Row]) -> dict[str, int]:
     new = [(row, p) for row, p in people if row.status == RowStatus.NEW]
     memberships = bulk.insert_rows_returning(
         Membership,
-        [{"user_id": p.user_id} for _row, p in new],
+        [{"user_id": p.user_id, "pending": p.attach} for _row, p in new],
         returning=("id", "user_id"),
         constants={"shop_id": shop.pk, "role": Role.BENEFICIARY, "created_at": now},
     )
@@ -289,6 +296,8 @@ def beneficiary_rows_write(shop: Shop, rows: list[Row]) -> dict[str, int]:
             {
                 "membership_id": p.membership_id,
                 "escarcelle_id": row.key,
+                "first_name": row.values["first_name"],
+                "last_name": row.values["last_name"],
                 **_profile_fields(row.values),
             }
             for row, p in people
@@ -311,6 +320,9 @@ def beneficiary_rows_write(shop: Shop, rows: list[Row]) -> dict[str, int]:
     invited = [p.membership_id for row, p in new if p.invite and p.membership_id]
     if invited:
         beneficiary_invite_many(membership_ids=invited)
+    attached = [p.membership_id for row, p in new if p.attach and p.membership_id]
+    for membership in Membership.objects.filter(pk__in=attached).select_related("user", "shop"):
+        beneficiary_join_invite(membership=membership)
     done = Counter(row.status.value for row in rows)
-    done["invited"] = len(invited)
+    done["invited"] = len(invited) + len(attached)
     return dict(done)

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from shops.models import Membership, Role
 from tests.emails import sent_emails
-from tests.factories import PASSWORD, make_beneficiary, make_membership, make_shop, make_user
+from tests.factories import PASSWORD, make_beneficiary, make_membership, make_user
 
 
 def url(name: str, shop, **kwargs) -> str:
