@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from catalog import rules
 from catalog.models import Product, StockSource, Unit
 from epiclic.numbers import parse_decimal
-from epiclic.spreadsheets import csv_lines
+from epiclic.spreadsheets import csv_lines, formula_unquote
 from imports.rows import Change, Row, RowStatus, Value
 from shops.models import Shop
 
@@ -136,7 +136,11 @@ class ParsedFile:
                 header_seen = True
                 continue
             width = len(row)
-            yield reader.line_num, {c: row[n].strip() for n, c in known if n < width}
+            # formula_unquote: a cell our export quoted against formula injection reads back.
+            yield (
+                reader.line_num,
+                {c: formula_unquote(row[n].strip()) for n, c in known if n < width},
+            )
 
 
 def normalise_header(name: str) -> str:

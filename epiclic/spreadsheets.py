@@ -18,6 +18,7 @@ from typing import Any
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 Cell = str | int | Decimal | datetime.date | None
 
@@ -33,10 +34,30 @@ class Table:
     rows: Iterable[Sequence[Cell]]
 
 
+# A text cell beginning with one of these is run as a formula by spreadsheets (OWASP, "CSV
+# Injection"): such a cell is written after a "'", which the spreadsheet shows as text. A text
+# that begins with "'" gets one more, so that reading back removes exactly the one added.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def formula_quote(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def formula_unquote(text: str) -> str:
+    """The text ``formula_quote`` was given (what an import reads back from our export)."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def french_cell(value: Cell) -> str:
-    """A cell as a French spreadsheet reads it: ``2,99``, ``31/12/2026``, ``""`` for None."""
+    """A cell as a French spreadsheet reads it: ``2,99``, ``31/12/2026``, ``""`` for None;
+    text that a spreadsheet would run as a formula is quoted (``formula_quote``)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return formula_quote(value)
     if isinstance(value, Decimal):
         return format(value, "f").replace(".", ",")
     if isinstance(value, datetime.datetime):
@@ -91,6 +112,15 @@ def _xlsx_cell(value: Cell) -> Cell:
     return value
 
 
+def _xlsx_text(sheet: Any, value: Cell) -> Any:
+    # openpyxl writes a text beginning with "=" as a formula: keep it a plain text cell.
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
 def xlsx_bytes(tables: Iterable[Table]) -> bytes:
     """A workbook with one sheet per table (openpyxl's write-only mode: rows are streamed)."""
     workbook = Workbook(write_only=True)
@@ -99,7 +129,7 @@ def xlsx_bytes(tables: Iterable[Table]) -> bytes:
         sheet: Any = workbook.create_sheet(_sheet_title(table.title, taken))
         sheet.append(list(table.columns))
         for row in table.rows:
-            sheet.append([_xlsx_cell(cell) for cell in row])
+            sheet.append([_xlsx_text(sheet, _xlsx_cell(cell)) for cell in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
