@@ -126,6 +126,11 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
     versions = offer.offer_versions(distribution=distribution)
     available = available_quantities(shop=request.shop, product_ids=[pk for pk, _ in versions])
     held = own_quantities(own)
+    # What this member can still put in the cart, never below zero.
+    can_order = {
+        pk: displayable(member_available(available=available, own=held, product_id=pk))
+        for pk, _updated in versions
+    }
     cart = carts.cart_get(request, distribution)
     cart_url = reverse(
         "distributions:cart", kwargs={"shop_slug": request.shop.slug, "pk": distribution.pk}
@@ -139,7 +144,7 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
         lambda pk, name: cells(
             product_id=pk,
             name=name,
-            available=displayable(member_available(available=available, own=held, product_id=pk)),
+            available=can_order[pk],
             in_cart=cart.get(pk),
         ),
     )
@@ -148,6 +153,7 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
         "profile": profile,
         "rate": rate,
         "offer": html,
+        "can_order": can_order,
         **_cart_context(request, distribution, in_cart, own),
     }
 

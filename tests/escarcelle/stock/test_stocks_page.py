@@ -116,13 +116,12 @@ def test_disponible_en_ligne_is_the_figure_the_ordering_page_offers(
     )
     available = available_quantities(shop=shop)
     html = manager_client.get(url(shop)).content.decode()
-    offered = beneficiary_client.get(
+    on_the_ordering_page = beneficiary_client.get(
         reverse(
             "distributions:order_distribution",
             kwargs={"shop_slug": shop.slug, "pk": distribution.pk},
         )
-    ).context["rows"]
-    on_the_ordering_page = {row.product.pk: row.available for row in offered}
+    ).context["can_order"]
     for product in everything:
         shown = parse_decimal(cells(row_of(html, product.name))[4])
         assert shown == displayable(available[product.pk]) == on_the_ordering_page[product.pk]
