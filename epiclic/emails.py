@@ -28,6 +28,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from epiclic import queue
 from epiclic.models import EmailStatus, OutgoingEmail
 
 log = logging.getLogger("epiclic.emails")
@@ -89,12 +90,9 @@ def email_queue(
     return email
 
 
-def _safe_enqueue(enqueue: Callable[[int], Any], pk: int) -> None:
+def _safe_enqueue(send: Callable[[int], Any], pk: int) -> None:
     # The queue may be unreachable (Redis down): the periodic sweep sends the row later.
-    try:
-        enqueue(pk)
-    except Exception:
-        log.warning("e-mail %s: could not queue its sending; the sweep will send it", pk)
+    queue.enqueue(send, pk)
 
 
 def _due(now: datetime.datetime) -> Q:
