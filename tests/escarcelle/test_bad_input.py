@@ -12,6 +12,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.urls import reverse
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from catalog.models import Product
 from escarcelle.client import EscarcelleClient, EscarcelleError
@@ -20,6 +24,7 @@ from escarcelle.imports.plans import import_plan_apply, import_plan_build, impor
 from escarcelle.models import ImportPlan
 from imports.models import PlanStatus
 from imports.selectors import plan_rows
+from shops.models import BeneficiaryProfile
 
 Answer = tuple[int, dict[str, str], bytes]
 
@@ -304,3 +309,59 @@ def test_bad_beneficiary_rows_become_errors_and_warnings_and_the_rest_imports(
         BeneficiaryProfile.objects.filter(shop=hostile_shop).values_list("escarcelle_id", flat=True)
     )
     assert imported == {"ben_4", "ben_5"}
+
+
+# --- Every parser is total: arbitrary JSON from "Escarcelle", through the manager's pages. ---
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+TOTAL = hypothesis_settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _import_through_the_pages(client, shop, kind: str) -> ImportPlan:
+    start = reverse(f"escarcelle:import_{kind}", kwargs={"shop_slug": shop.slug})
+    assert client.post(start).status_code in (200, 302)
+    plan = ImportPlan.objects.filter(shop=shop).latest("pk")
+    page = reverse(
+        f"escarcelle:import_{kind}_plan", kwargs={"shop_slug": shop.slug, "plan_id": plan.pk}
+    )
+    assert client.get(page).status_code == 200
+    assert client.post(page, {"confirm": "1"}, follow=True).status_code == 200
+    plan.refresh_from_db()
+    return plan
+
+
+@pytest.mark.django_db
+@TOTAL
+@given(body=JSON, kind=st.sampled_from(["products", "beneficiaries"]))
+def test_any_json_answer_fails_the_import_with_a_french_message_and_writes_nothing(
+    hostile, hostile_shop, manager_client, body, kind
+):
+    hostile.json(f"/api/v1/{kind}", body)
+    plan = _import_through_the_pages(manager_client, hostile_shop, kind)
+    if plan.status == PlanStatus.FAILED:
+        assert plan.error
+    assert not Product.objects.filter(shop=hostile_shop).exists()
+    assert not BeneficiaryProfile.objects.filter(shop=hostile_shop).exists()
+
+
+@pytest.mark.django_db
+@TOTAL
+@given(field=st.sampled_from(sorted(product(0))), value=JSON)
+def test_a_product_with_any_value_in_any_field_never_crashes_the_pages(
+    hostile, hostile_shop, manager_client, field, value
+):
+    hostile.products([product(1, **{field: value}), product(2)])
+    plan = _import_through_the_pages(manager_client, hostile_shop, "products")
+    assert plan.status in (PlanStatus.FAILED, PlanStatus.APPLIED) or plan.error == ""
+    if plan.status == PlanStatus.FAILED:
+        assert plan.error
