@@ -68,10 +68,11 @@ def gtin_is_valid(code: str) -> bool:
     """A GTIN-8, -12 (UPC), -13 (EAN) or -14 with a correct check digit."""
     if len(code) not in GTIN_LENGTHS or not code.isascii() or not code.isdigit():
         return False
-    digits = [int(c) for c in code]
-    # Weights 3, 1, 3, … starting from the digit just left of the check digit.
-    total = sum(d * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(digits[:-1])))
-    return (10 - total % 10) % 10 == digits[-1]
+    # Weights 3, 1, 3, … from the digit just left of the check digit; with the check digit
+    # the total is a multiple of 10.
+    tripled = sum(map(int, code[-2::-2]))
+    once = sum(map(int, code[-3::-2]))
+    return (3 * tripled + once + int(code[-1])) % 10 == 0
 
 
 def barcode_message() -> str:
