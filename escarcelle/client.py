@@ -291,6 +291,14 @@ class EscarcelleClient:
         data = self._request("POST", "/sales/batch", json_body=body, max_retries=max_retries)
         return self._model(schemas.BatchResponse, data).results
 
+    def webhook_create(self, *, url: str, events: list[str]) -> schemas.WebhookCreated:
+        """Register an endpoint; the answer holds its secret, shown this once."""
+        data = self._request("POST", "/webhooks", json_body={"url": url, "events": events})
+        return self._model(schemas.WebhookCreated, data)
+
+    def webhook_delete(self, webhook_id: str) -> None:
+        self._request("DELETE", f"/webhooks/{webhook_id}")
+
     def list_sales(
         self,
         *,
@@ -432,6 +440,8 @@ class EscarcelleClient:
 
     def _decode(self, response: httpx.Response, body: bytes) -> Any:
         status = response.status_code
+        if status == 204:
+            return None
         if 200 <= status < 300:
             try:
                 return json.loads(body)

@@ -134,3 +134,21 @@ class Page(_Wire):
     data: list[dict[str, Any]]
     next_cursor: str | None = None
     sequence: int | None = None
+
+
+class WebhookCreated(_Wire):
+    id: str
+    url: str
+    events: list[str]
+    secret: str
+
+
+class WebhookEvent(_Wire):
+    """One delivery of an Escarcelle webhook (docs/escarcelle-api.md, "Webhooks")."""
+
+    id: str
+    type: str
+    account_id: str
+    sequence: int
+    created_at: datetime.datetime
+    data: dict[str, Any]

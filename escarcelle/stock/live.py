@@ -80,7 +80,7 @@ def stock_live_read(*, shop: Shop, product_ids: list[int]) -> set[int]:
             len(reading),
             len(asked),
         )
-    went_down = stock_live_apply(shop=shop, reading=reading, sequence=sequence)
+    _written, went_down = stock_live_apply(shop=shop, reading=reading, sequence=sequence)
     log.info(
         "live stock check: %d products at sequence %d in %.0f ms, %d lower",
         len(reading),
@@ -102,12 +102,13 @@ def _plausible(quantity: Decimal) -> bool:
 @transaction.atomic
 def stock_live_apply(
     *, shop: Shop, reading: dict[int, tuple[Decimal, int]], sequence: int
-) -> set[int]:
+) -> tuple[set[int], set[int]]:
     """Store ``reading`` ({product id: (quantity, sequence of its last movement)}, consistent
-    with ledger ``sequence``) for each product whose stored figure is older; the ids whose
-    quantity went down. A short transaction, after the read."""
+    with ledger ``sequence``) for each product whose stored figure is older: the ids written,
+    and those whose quantity went down. A short transaction, after the read. The one writer
+    of figures newer than the shop's reading: the live check and pushed events (webhooks.py)."""
     if not reading:
-        return set()
+        return set(), set()
     # Locked like the sync's apply, so the two never interleave (PostgreSQL; SQLite
     # serialises writers anyway).
     state = StockSyncState.objects.select_for_update().filter(shop=shop).first()
@@ -144,4 +145,4 @@ def stock_live_apply(
         unique_fields=["product"],
         update_fields=["quantity", "sequence", "read_at", "read_sequence"],
     )
-    return went_down
+    return {level.product_id for level in fresher}, went_down

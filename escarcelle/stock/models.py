@@ -110,3 +110,33 @@ class StockSyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_id} {self.started_at:%Y-%m-%d %H:%M} {self.result}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where Escarcelle pushes a shop's stock movements (webhook_views.py), and how it goes.
+
+    ``token`` makes the URL unguessable; every delivery must also carry a valid signature with
+    ``secret_encrypted`` (encrypted like the API key). Counters and the last event are shown
+    on the Stocks page, so that a manager sees whether pushed updates arrive.
+    """
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="escarcelle_webhook")
+    token = models.CharField(max_length=64, unique=True)
+    remote_id = models.CharField(max_length=64, blank=True)
+    secret_encrypted = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_event_sequence = models.BigIntegerField(null=True, blank=True)
+    last_delay_ms = models.PositiveIntegerField(null=True, blank=True)
+    events_applied = models.PositiveIntegerField(default=0)
+    events_ignored = models.PositiveIntegerField(default=0)
+    events_rejected = models.PositiveIntegerField(default=0)
+    last_rejected_at = models.DateTimeField(null=True, blank=True)
+    last_rejection = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("webhook Escarcelle")
+        verbose_name_plural = _("webhooks Escarcelle")
+
+    def __str__(self) -> str:
+        return f"{self.shop_id} {self.remote_id}"

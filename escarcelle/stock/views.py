@@ -16,7 +16,7 @@ from catalog.models import StockSource
 from epiclic.queue import enqueue
 from escarcelle.connection import connection_for
 from escarcelle.stock import selectors
-from escarcelle.stock.models import StockSyncState
+from escarcelle.stock.models import StockSyncState, WebhookEndpoint
 from escarcelle.stock.services import stock_sync_request, stock_sync_request_unqueued
 from escarcelle.stock.tasks import stock_sync_task
 from shops.access import ShopRequest, manager_view
@@ -70,6 +70,7 @@ def stocks(request: ShopRequest) -> HttpResponse:
         "query": query.urlencode(),
         "threshold": selectors.low_stock_threshold(),
         "runs": selectors.sync_history(request.shop),
+        "webhook": WebhookEndpoint.objects.filter(shop=request.shop).first(),
     }
     template = "escarcelle_stock/stocks.html"
     if request.htmx and request.htmx.target == "stock-table":
