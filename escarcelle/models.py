@@ -35,6 +35,12 @@ class Connection(models.Model):
     # Set when Escarcelle answers 401 later on; saving a new key clears it. Scheduled syncs
     # stop while it is set.
     key_rejected_at = models.DateTimeField(null=True, blank=True)
+    # After a confirmed change of account: the account the shop's bindings (products,
+    # beneficiaries) were kept aside from, until a products import of the new account links or
+    # replaces them; the stock sync names the cause meanwhile.
+    previous_account_id = models.CharField(max_length=64, blank=True)
+    previous_account_name = models.CharField(max_length=200, blank=True)
+    account_changed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -12,7 +12,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from escarcelle.client import EscarcelleError
-from escarcelle.connection import connection_for, connection_remove, connection_save
+from escarcelle.connection import (
+    AccountChange,
+    connection_for,
+    connection_remove,
+    connection_save,
+)
 from escarcelle.models import ImportRun
 from shops.access import ShopRequest, manager_view
 
@@ -32,6 +37,9 @@ class KeyForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=gettext_lazy("Dans votre compte Escarcelle : Paramètres, puis API."),
     )
+    confirm_account_change = forms.BooleanField(
+        label=gettext_lazy("Je confirme le changement de compte Escarcelle"), required=False
+    )
 
 
 @sensitive_post_parameters("api_key")
@@ -40,6 +48,7 @@ class KeyForm(forms.Form):
 def settings_page(request: ShopRequest) -> HttpResponse:
     shop = request.shop
     form = KeyForm()
+    account_change = ""
     if request.method == "POST":
         if request.POST.get("action") == "disconnect":
             connection_remove(shop=shop)
@@ -49,7 +58,14 @@ def settings_page(request: ShopRequest) -> HttpResponse:
         if form.is_valid():
             api_key = form.cleaned_data["api_key"]
             try:
-                connection = connection_save(shop=shop, user=request.user, api_key=api_key)
+                connection = connection_save(
+                    shop=shop,
+                    user=request.user,
+                    api_key=api_key,
+                    confirm_account_change=form.cleaned_data["confirm_account_change"],
+                )
+            except AccountChange as change:
+                account_change = change.message
             except EscarcelleError as error:
                 form.add_error("api_key", error.message)
             else:
@@ -65,5 +81,6 @@ def settings_page(request: ShopRequest) -> HttpResponse:
         "form": form,
         "runs": runs,
         "sections": SETTINGS_SECTIONS,
+        "account_change": account_change,
     }
     return render(request, "escarcelle/settings.html", context)

@@ -21,7 +21,7 @@ from epiclic.errors import Refusal
 from escarcelle.client import EscarcelleError
 from escarcelle.connection import client_for_shop, connection_for
 from escarcelle.imports import beneficiaries, products
-from escarcelle.models import ImportPlan, ImportRun, RunResult
+from escarcelle.models import Connection, ImportPlan, ImportRun, RunResult
 from imports.models import ImportKind, ImportSource, PlanStatus
 from imports.rows import TO_APPLY
 from imports.services import (
@@ -162,6 +162,12 @@ def import_plan_apply(*, shop: Shop, plan_id: int, user: Any) -> ImportRun:
                 error=refusal.message,
             )
         raise
+    if plan.kind == ImportKind.PRODUCTS:
+        # The new account's products are linked or created: the bindings kept aside after an
+        # account change (connection_save) are settled, and the stock sync may resume.
+        Connection.objects.filter(shop=shop).exclude(previous_account_id="").update(
+            previous_account_id="", previous_account_name=""
+        )
     counts = {status.value: applied.done.get(status, 0) for status in TO_APPLY}
     if plan.kind == ImportKind.BENEFICIARIES:
         counts["invited"] = applied.done.get("invited", 0)

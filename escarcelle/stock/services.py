@@ -28,7 +28,7 @@ from catalog.models import Product
 from epiclic.errors import Refusal
 from epiclic.heartbeat import Heartbeat
 from escarcelle.client import EscarcelleClient, EscarcelleError
-from escarcelle.connection import client_for_shop
+from escarcelle.connection import client_for_shop, connection_for
 from escarcelle.stock import notifications, schedule
 from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState, SyncKind, SyncResult
 from shops.models import Shop
@@ -157,7 +157,34 @@ def _renewer(shop: Shop, worker: str, claimed_at: datetime.datetime) -> Callable
 # --- Reading --------------------------------------------------------------------------------
 
 
+def _account_check(*, shop: Shop, state: StockSyncState) -> bool:
+    """Refuse, naming the cause, while the products are bound to another account than the
+    key's; True when the account changed since the last success (read everything again: the
+    new account's movement numbers do not follow the old one's)."""
+    connection = connection_for(shop)
+    if connection is None:
+        return False
+    if connection.previous_account_id:
+        raise StockDataError(
+            "account_changed",
+            _(
+                "La clé Escarcelle ouvre le compte « %(new)s », mais les produits de l'épicerie "
+                "étaient liés au compte « %(old)s » : importez les produits du nouveau compte "
+                "(Synchro Escarcelle → Importer les produits), la synchro reprendra ensuite."
+            )
+            % {"new": connection.account_name, "old": connection.previous_account_name},
+        )
+    changed = connection.account_changed_at
+    return changed is not None and (
+        state.last_success_at is None or state.last_success_at < changed
+    )
+
+
 def _read(client: EscarcelleClient, *, shop: Shop, state: StockSyncState, kind: str) -> Reading:
+    if _account_check(shop=shop, state=state):
+        # Start again from the new account's own numbers (the lease is ours).
+        StockSyncState.objects.filter(shop=shop).update(sequence=None)
+        state.sequence, kind = None, SyncKind.FULL
     if kind == SyncKind.FULL:
         reading = _read_full(client, known_sequence=state.sequence)
     else:
