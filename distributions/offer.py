@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from distributions.models import Distribution
 from distributions.pricing import solidarity_price
 from distributions.selectors import orderable_products
 from shops.models import Shop
+
+log = logging.getLogger("distributions.offer")
 
 CACHE_SECONDS = 6 * 3600
 # The product's id and its name (already escaped by the template) for the quantity's label.
@@ -59,13 +62,20 @@ def offer_segments(
 ) -> list[str]:
     """The shared part of the list, split around each product's member cells."""
     key = _key(distribution, shop, rate, versions)
-    segments: list[str] | None = cache.get(key)
+    try:
+        segments: list[str] | None = cache.get(key)
+    except Exception:  # the cache is Redis and Redis is down: render, never fail the page
+        log.warning("offer cache unreachable: the product list is rendered for this request")
+        segments = None
     if segments is None:
         products = orderable_products(distribution=distribution)
         rows = [OfferRow(product=p, price=solidarity_price(p.price, rate)) for p in products]
         html = render_to_string("distributions/_offer.html", {"rows": rows, "shop": shop})
         segments = _MEMBER_CELLS.split(html)
-        cache.set(key, segments, CACHE_SECONDS)
+        try:
+            cache.set(key, segments, CACHE_SECONDS)
+        except Exception:
+            log.warning("offer cache unreachable: the product list is not kept")
     return segments
 
 

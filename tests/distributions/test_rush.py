@@ -167,3 +167,16 @@ def test_a_confirmation_still_locked_out_says_trop_de_monde_and_loses_nothing(
     assert "2 ×" in page(beneficiary_client, shop, distribution)
     assert beneficiary_client.post(url("confirm", shop, pk=distribution.pk)).status_code == 302
     assert Order.objects.get().lines.get().quantity == Decimal("2")
+
+
+def test_the_ordering_page_works_with_the_cache_unreachable(
+    beneficiary_client, shop, distribution, settings
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # a closed loopback port
+        }
+    }
+    html = page(beneficiary_client, shop, distribution)
+    assert "Riz" in html and "0,60 €" in html
