@@ -12,6 +12,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from distributions.availability import available_quantities
 from distributions.models import Order, OrderStatus
@@ -20,16 +23,19 @@ from epiclic.errors import Refusal
 from escarcelle.client import EscarcelleClient
 from escarcelle.sales.models import SaleOutbox
 from escarcelle.stock.live import LIVE_BUDGET_S, stock_live_apply, stock_live_read
-from escarcelle.stock.models import StockLevel
+from escarcelle.stock.models import StockLevel, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
 from tests.factories import (
+    bind_products,
+    connect,
     make_beneficiary,
     make_catalogue,
     make_distribution,
     make_membership,
     make_order,
     make_product,
+    make_shop,
 )
 
 D = Decimal
@@ -200,3 +206,117 @@ def test_escarcelle_is_read_outside_the_confirmation_transaction(scene, sim, mon
     monkeypatch.setattr(EscarcelleClient, "stock_current", spy)
     confirm(member, distribution, {products[0].pk: 1})
     assert seen == [False]
+
+
+# --- The rule as a property, with live readings and pushed events in any order -----------------
+
+LIVE_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("shop_sale"), st.integers(0, 1), st.integers(1, 3)),
+        st.tuples(st.just("restock"), st.integers(0, 1), st.integers(1, 3)),
+        st.tuples(st.just("order"), st.integers(0, 1), st.integers(1, 3)),
+        st.tuples(st.just("post"), st.integers(0, 5), st.just(0)),
+        st.tuples(st.just("read"), st.just(0), st.just(0)),
+        st.tuples(st.just("live"), st.integers(0, 1), st.just(0)),
+        st.tuples(st.just("push"), st.integers(0, 30), st.just(0)),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+@hsettings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=LIVE_STEPS)
+def test_available_never_exceeds_what_is_really_free_with_live_and_pushed_readings(
+    steps, make_escarcelle_account, settings
+):
+    """The availability property of test_availability.py, with two more ways to learn a
+    figure: the live check (``live``) and a pushed movement, any past one, so in any order
+    and duplicated (``push``). For every product, whatever the interleaving:
+
+    available ≤ Escarcelle's quantity now + in-shop sales after the product's own reading
+                − online orders not yet recorded by Escarcelle
+    """
+    sim = make_escarcelle_account()
+    settings.ESCARCELLE_BASE_URL = sim.base_url
+    sim.seed(products=2, beneficiaries=0)
+    shop = make_shop()
+    connect(shop=shop, account=sim)
+    products = bind_products(shop=shop, account=sim)
+    distribution = make_distribution(shop=shop)
+    stock_sync_shop(shop=shop)
+    unposted: list = []
+    till: list[tuple[int, int, Decimal]] = []  # (product index, sequence, quantity)
+    with EscarcelleClient(sim.api_key, base_url=sim.base_url) as client:
+        for action, index, quantity in steps:
+            if action == "shop_sale":
+                moved = sim.sell_in_shop(products[index].escarcelle_id, quantity)
+                till.append((index, moved["sequence"], D(quantity)))
+            elif action == "restock":
+                sim.restock(products[index].escarcelle_id, quantity)
+            elif action == "order":
+                member = make_membership(shop=shop, role=Role.BENEFICIARY)
+                online = make_order(
+                    membership=member, distribution=distribution, lines={products[index]: quantity}
+                )
+                unposted.append((online, index))
+            elif action == "post" and unposted:
+                online, i = unposted.pop(index % len(unposted))
+                line = online.lines.get()
+                sale = client.post_sale(
+                    {
+                        "external_ref": f"EPICLIC-ORDER-{online.pk}",
+                        "date": online.created_at.isoformat(),
+                        "beneficiary_id": None,
+                        "lines": [
+                            {
+                                "product_id": products[i].escarcelle_id,
+                                "quantity": str(line.quantity),
+                                "unit_price": str(line.unit_price),
+                                "shelf_price": str(line.shelf_price),
+                            }
+                        ],
+                    },
+                    idempotency_key=f"live-prop-{online.pk}",
+                )
+                SaleOutbox.objects.create(
+                    shop=shop,
+                    distribution=distribution,
+                    order=online,
+                    idempotency_key=f"live-prop-{online.pk}",
+                    payload={},
+                    status="sent",
+                    sequence=sale.sequence,
+                )
+            elif action == "read":
+                assert stock_sync_shop(shop=shop).result == "ok"
+            elif action == "live":
+                stock_live_read(shop=shop, product_ids=[products[index].pk])
+            elif action == "push":
+                changes, _sequence = client.stock_changes(0)
+                bound = {p.escarcelle_id: p.pk for p in products}
+                mine = [c for c in changes if c.product_id in bound]
+                if mine:
+                    change = mine[index % len(mine)]
+                    stock_live_apply(
+                        shop=shop,
+                        reading={bound[change.product_id]: (change.quantity, change.sequence)},
+                        sequence=change.sequence,
+                    )
+
+            now = sim.stock()
+            figures = available_quantities(shop=shop, product_ids=[p.pk for p in products])
+            shop_reading = StockSyncState.objects.get(shop=shop).sequence or 0
+            for i, product in enumerate(products):
+                level = StockLevel.objects.get(product=product)
+                reading = max(shop_reading, level.read_sequence or 0)
+                sold_after = sum((q for j, s, q in till if j == i and s > reading), start=D(0))
+                pending = sum((o.lines.get().quantity for o, j in unposted if j == i), start=D(0))
+                free = now[product.escarcelle_id] - pending
+                assert figures[product.pk] <= free + sold_after
