@@ -22,7 +22,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
@@ -263,7 +263,7 @@ def plan_apply(
     return plan
 
 
-def _interrupted(plan: ImportPlan, done: Counter[str]) -> None:
+def _interrupted(plan: ImportPlan, done: Counter[str]) -> NoReturn:
     written = sum(done.values()) - done.get("invited", 0)
     log.warning("import plan %s: integrity error after %s rows, stopped", plan.pk, written)
     if written:
