@@ -123,3 +123,17 @@ def test_a_manager_of_grocery_a_added_by_grocery_b_gets_no_access_to_b(
     signed_in(outsider).post(url("beneficiary_create", other_shop), form(manager.email))
     assert Membership.objects.get(user=manager, shop=other_shop).role == Role.BENEFICIARY
     assert signed_in(manager).get(url("beneficiaries", other_shop)).status_code == 404
+
+
+def test_someone_else_signed_in_cannot_accept_an_invitation_to_join(
+    shop, other_shop, outsider, django_capture_on_commit_callbacks
+):
+    make_beneficiary(shop=shop, user=make_user(email="nadia@example.org"))
+    with django_capture_on_commit_callbacks(execute=True):
+        signed_in(outsider).post(url("beneficiary_create", other_shop), form("nadia@example.org"))
+    [invitation] = sent_emails()
+    link = re.search(r"/compte/invitation/[^/\s]+/", invitation.body).group(0)
+    intruder = make_beneficiary(shop=other_shop).membership.user
+    answer = signed_in(intruder).post(link)
+    assert "adressée à nadia@example.org" in answer.content.decode()
+    assert Membership.objects.get(user__email="nadia@example.org", shop=other_shop).pending
