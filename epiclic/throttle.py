@@ -8,6 +8,7 @@ its limit waits for the end of the window. Keys are hashed: no address or e-mail
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import ngettext
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,11 @@ def _cache_key(limit: Limit, key: str, now: float) -> str:
 def throttle_wait(limit: Limit, key: str) -> int:
     """Seconds to wait before ``key`` may try again (0: it may)."""
     now = time.time()
-    count = cache.get(_cache_key(limit, key, now), 0)
+    try:
+        count = cache.get(_cache_key(limit, key, now), 0)
+    except Exception:  # the cache is Redis and Redis is down: let people sign in
+        log.warning("throttle cache unreachable: %s not limited", limit.scope)
+        return 0
     if count < limit.limit:
         return 0
     return max(1, math.ceil((int(now // limit.window) + 1) * limit.window - now))
@@ -43,11 +50,14 @@ def throttle_count(limit: Limit, key: str) -> None:
     """Count one attempt of ``key`` in the current window."""
     now = time.time()
     cache_key = _cache_key(limit, key, now)
-    cache.add(cache_key, 0, timeout=limit.window + 5)
     try:
-        cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=limit.window + 5)
+        cache.add(cache_key, 0, timeout=limit.window + 5)
+        try:
+            cache.incr(cache_key)
+        except ValueError:  # expired between add and incr
+            cache.add(cache_key, 1, timeout=limit.window + 5)
+    except Exception:  # Redis down: the attempt goes uncounted, never a failed page
+        log.warning("throttle cache unreachable: %s attempt not counted", limit.scope)
 
 
 def client_address(request: HttpRequest | None) -> str:

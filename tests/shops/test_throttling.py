@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.core import mail
+from django.test import Client
 from django.urls import reverse
 
 from tests.factories import PASSWORD, make_user
@@ -70,3 +71,16 @@ def test_password_reset_e_mails_are_limited_per_client(client, db):
     answers = [client.post(url, {"email": user.email}).status_code for user in users]
     assert answers.count(302) == 10 and answers[-1] == 429
     assert len(mail.outbox) == 10
+
+
+def test_with_the_cache_unreachable_people_still_sign_in_and_reset(client, db, settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # a closed loopback port
+        }
+    }
+    user = make_user()
+    assert _guess(client, user.username).status_code == 200
+    assert _guess(client, user.username, PASSWORD).status_code == 302
+    assert Client().post(reverse("password_reset"), {"email": user.email}).status_code == 302
