@@ -32,7 +32,6 @@ class ImportRunAdmin(admin.ModelAdmin):
 class ImportPlanAdmin(admin.ModelAdmin):
     list_display = ["shop", "kind", "status", "created_at", "applied_at"]
     list_filter = ["kind", "status"]
-    exclude = ["rows"]
     readonly_fields = ["shop", "kind", "status", "created_by", "created_at", "expires_at",
-                       "account_id", "base_version", "counts", "opted_out", "error", "fetch_s",
+                       "origin", "base_version", "counts", "errors", "read_s",
                        "applied_at"]  # fmt: skip

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from escarcelle import crypto
 from imports import models as imports_models
 from imports.models import ImportKind, ImportSource
-from imports.selectors import opted_out_count
 from shops.models import Shop
 
 
@@ -103,24 +102,11 @@ class ImportPlan(imports_models.ImportPlan):
         super().save(*args, **kwargs)
 
     @property
-    def account_id(self) -> str:
-        return self.origin
-
-    @property
     def waits_for_worker(self) -> bool:
         return (
             self.status == imports_models.PlanStatus.PENDING
             and timezone.now() - self.created_at > self.QUEUE_GRACE
         )
-
-    @property
-    def fetch_s(self) -> float | None:
-        return self.read_s
-
-    @property
-    def opted_out(self) -> int:
-        """How many rows the manager unticked."""
-        return opted_out_count(self)
 
 
 class RunResult(models.TextChoices):

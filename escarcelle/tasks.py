@@ -5,11 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from escarcelle.imports.plans import (
-    import_plan_build,
-    import_plans_build_pending,
-    import_plans_purge,
-)
+from escarcelle.imports.plans import import_plan_build, import_plans_build_pending
 
 
 @db_task()
@@ -20,8 +16,3 @@ def import_plan_build_task(plan_id: int) -> None:
 @db_periodic_task(crontab(minute="*"))
 def import_plans_build_pending_task() -> None:
     import_plans_build_pending()
-
-
-@db_periodic_task(crontab(minute="41", hour="4"))
-def import_plans_purge_task() -> None:
-    import_plans_purge()

@@ -30,7 +30,6 @@ from imports.services import (
     plan_create,
     plan_fail,
     plan_rows_store,
-    plans_purge,
 )
 from shops.models import Shop
 
@@ -40,9 +39,6 @@ WRITERS: dict[str, ChunkWriter] = {
     ImportKind.PRODUCTS: products.product_rows_write,
     ImportKind.BENEFICIARIES: beneficiaries.beneficiary_rows_write,
 }
-
-# The daily purge task of escarcelle.tasks; the pipeline's own is imports.tasks.
-import_plans_purge = plans_purge
 
 
 def import_plan_create(*, shop: Shop, kind: str, user: Any) -> ImportPlan:

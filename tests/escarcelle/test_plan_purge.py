@@ -12,11 +12,11 @@ from escarcelle.imports.plans import (
     import_plan_apply,
     import_plan_build,
     import_plan_create,
-    import_plans_purge,
 )
 from escarcelle.models import ImportPlan, ImportRun
 from imports.models import PlanStatus
 from imports.selectors import plan_rows
+from imports.services import plans_purge
 from imports.tasks import plans_purge_task
 
 LONG_AGO = datetime.timedelta(days=3)
@@ -43,7 +43,7 @@ def test_old_unapplied_plans_are_deleted_and_recent_ones_kept(connected, shop, m
     just_expired = built(shop, manager)
     age(old, LONG_AGO)
     age(just_expired, ImportPlan.LIFETIME)
-    assert import_plans_purge() == 1
+    assert plans_purge() == 1
     assert set(ImportPlan.objects.values_list("pk", flat=True)) == {recent.pk, just_expired.pk}
 
 
@@ -53,7 +53,7 @@ def test_an_old_applied_plan_keeps_its_history_and_the_stale_check(connected, sh
     applied = built(shop, manager)
     import_plan_apply(shop=shop, plan_id=applied.pk, user=manager)
     age(applied, LONG_AGO)
-    import_plans_purge()
+    plans_purge()
     applied.refresh_from_db()
     assert plan_rows(applied) == [] and applied.status == PlanStatus.APPLIED
     assert applied.counts["new"] == 3
@@ -90,7 +90,7 @@ def test_an_interrupted_apply_never_resumed_is_closed_when_its_rows_are_purged(s
         expires_at=timezone.now() - LONG_AGO,
         row_count=3,
     )
-    import_plans_purge()
+    plans_purge()
     plan.refresh_from_db()
     assert (plan.status, plan.row_count) == (PlanStatus.FAILED, 0)
     assert "pas été reprise" in plan.error
