@@ -8,7 +8,7 @@ SIM_PORT ?= 8100
 export ESCARCELLE_SIM_PORT := $(SIM_PORT)
 export EPICLIC_PORT := $(PORT)
 
-.PHONY: run dev prepare test test-sqlite test-pg lint format bench install system-deps messages clean
+.PHONY: run dev prepare browser-deps pdf-deps test test-sqlite test-pg lint format bench install system-deps messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -18,13 +18,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser journeys (never a downloaded browser); Pango and fonts for
-# WeasyPrint's PDFs.
-system-deps:
+# Debian packages: Chromium for the browser journeys (never a downloaded browser), Pango and
+# fonts for WeasyPrint's PDFs (preparation sheets). Installed only when missing.
+system-deps: browser-deps pdf-deps
+
+browser-deps:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		echo "Installing Debian's chromium (browser tests)…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
+
+pdf-deps:
 	@if ! dpkg -s libpangoft2-1.0-0 fonts-dejavu-core >/dev/null 2>&1; then \
 		echo "Installing Pango and fonts (WeasyPrint: preparation sheets as PDF)…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
@@ -41,7 +45,7 @@ run: prepare
 dev: prepare
 	DEBUG=true $(VENV)/bin/honcho start -f Procfile.dev
 
-prepare: install
+prepare: install pdf-deps
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py compilemessages_if_needed
