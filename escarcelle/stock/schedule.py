@@ -34,7 +34,12 @@ def next_slot(shop_id: int, after: datetime.datetime) -> datetime.datetime:
 
 
 def next_run_after_success(shop_id: int, now: datetime.datetime) -> datetime.datetime:
-    return next_slot(shop_id, now + MIN_GAP)
+    """The shop's first slot at least ``MIN_GAP`` away, but never more than an hour away: a
+    sync that ended less than ``MIN_GAP`` before the slot (a "sync now", a retry) is followed
+    by one ``MIN_GAP`` later, and the one after that is back on the slot. So the reconciliation
+    never leaves more than an hour between two successful syncs."""
+    slot = next_slot(shop_id, now + MIN_GAP)
+    return slot if slot - now <= HOUR else now + MIN_GAP
 
 
 def next_run_after_failure(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import random
 
 from django.urls import reverse
 
@@ -28,11 +29,11 @@ def test_a_new_shop_is_synced_at_the_first_tick_then_at_its_hourly_slot(connecte
     assert stock_sync_tick_run(now=clock.now) == [shop.pk]
     assert runs(shop) == ["ok"]
     slot = StockSyncState.objects.get(shop=shop).next_run_at
-    assert slot == schedule.next_slot(shop.pk, clock.now + schedule.MIN_GAP)
+    assert slot == schedule.next_run_after_success(shop.pk, clock.now)
     assert (
         clock.now + datetime.timedelta(minutes=30)
         <= slot
-        <= clock.now + datetime.timedelta(hours=2)
+        <= clock.now + datetime.timedelta(hours=1)
     )
 
     sim.sell_in_shop(products[0].escarcelle_id, "2")
@@ -161,3 +162,22 @@ def test_a_new_key_saved_on_the_synchro_escarcelle_page_restarts_the_schedule(
     assert StockSyncState.objects.get(shop=shop).next_run_at > later
     assert stock_sync_tick_run(now=later + MINUTE) == []
     assert "suspendues" not in manager_client.get(stocks).content.decode()
+
+
+def test_the_next_successful_sync_is_never_more_than_an_hour_away():
+    """On a controlled clock: minute ticks for two days, syncs succeeding whenever due, plus
+    "sync now" at random moments; the next run is never more than an hour after a success,
+    never less than MIN_GAP, and at most two runs in a row are off the shop's slot."""
+    rng = random.Random(3)
+    start = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    for shop_id in (1, 7, 42, 1001):
+        next_run = start
+        off_slot = 0
+        for minute in range(2 * 24 * 60):
+            now = start + minute * MINUTE
+            if now >= next_run or rng.random() < 0.005:  # due, or a manager's "sync now"
+                next_run = schedule.next_run_after_success(shop_id, now)
+                assert schedule.MIN_GAP <= next_run - now <= datetime.timedelta(hours=1)
+                on_slot = next_run == schedule.next_slot(shop_id, next_run - MINUTE)
+                off_slot = 0 if on_slot else off_slot + 1
+                assert off_slot <= 2
