@@ -259,3 +259,22 @@ def test_a_sale_at_the_till_reaches_the_figures_within_seconds(connected_shop, s
         time.sleep(0.05)
     assert level.sequence == moved["sequence"]
     assert level.quantity == Decimal(moved["quantity"])
+
+
+def test_a_flood_of_replays_and_forgeries_writes_once_and_never_fails(client, pushed):
+    shop, products, endpoint, level = pushed
+    body = event(shop, products[0], sequence=10_000, quantity="7.000")
+    statuses = [post(client, shop, endpoint, body).status_code for _ in range(100)]
+    statuses += [
+        post(client, shop, endpoint, body, secret=f"whsec_forged{i}").status_code
+        for i in range(100)
+    ]
+    assert statuses.count(200) == 100 and statuses.count(401) == 100
+    level.refresh_from_db()
+    assert (level.quantity, level.sequence) == (7, 10_000)
+    endpoint.refresh_from_db()
+    assert (endpoint.events_applied, endpoint.events_ignored, endpoint.events_rejected) == (
+        1,
+        99,
+        100,
+    )
