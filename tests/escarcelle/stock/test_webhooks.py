@@ -278,3 +278,17 @@ def test_a_flood_of_replays_and_forgeries_writes_once_and_never_fails(client, pu
         99,
         100,
     )
+
+
+def test_the_synchro_escarcelle_page_shows_whether_pushed_updates_arrive(
+    manager_client, pushed, client
+):
+    shop, products, endpoint, _level = pushed
+    settings_page = reverse("escarcelle:settings", kwargs={"shop_slug": shop.slug})
+    post(client, shop, endpoint, event(shop, products[0], sequence=10_000))
+    text = manager_client.get(settings_page).content.decode()
+    assert "Mises à jour poussées par Escarcelle" in text
+    assert "Dernier mouvement reçu il y a" in text
+    endpoint.delete()
+    text = manager_client.get(settings_page).content.decode()
+    assert "Désactivées" in text
