@@ -19,6 +19,7 @@ from escarcelle.sales.models import SaleOutbox
 from escarcelle.stock.availability import escarcelle_figures
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
+from tests.escarcelle.stock.helpers import post_online_order
 from tests.factories import (
     bind_products,
     connect,
@@ -189,22 +190,8 @@ def test_available_never_exceeds_what_is_really_free(steps, make_escarcelle_acco
                 )
             elif action == "post" and unposted:
                 online, i = unposted.pop(index % len(unposted))
-                line = online.lines.get()
-                sale = client.post_sale(
-                    {
-                        "external_ref": f"EPICLIC-ORDER-{online.pk}",
-                        "date": online.created_at.isoformat(),
-                        "beneficiary_id": None,
-                        "lines": [
-                            {
-                                "product_id": products[i].escarcelle_id,
-                                "quantity": str(line.quantity),
-                                "unit_price": str(line.unit_price),
-                                "shelf_price": str(line.shelf_price),
-                            }
-                        ],
-                    },
-                    idempotency_key=f"prop-{online.pk}-{next(_keys)}",
+                sale = post_online_order(
+                    client, online, products[i].escarcelle_id, key=f"prop-{online.pk}-{next(_keys)}"
                 )
                 acknowledge(online, sale.sequence)
             elif action == "read":

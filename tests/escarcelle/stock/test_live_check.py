@@ -26,6 +26,7 @@ from escarcelle.stock.live import LIVE_BUDGET_S, stock_live_apply, stock_live_re
 from escarcelle.stock.models import StockLevel, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
+from tests.escarcelle.stock.helpers import post_online_order
 from tests.factories import (
     bind_products,
     connect,
@@ -268,22 +269,8 @@ def test_available_never_exceeds_what_is_really_free_with_live_and_pushed_readin
                 unposted.append((online, index))
             elif action == "post" and unposted:
                 online, i = unposted.pop(index % len(unposted))
-                line = online.lines.get()
-                sale = client.post_sale(
-                    {
-                        "external_ref": f"EPICLIC-ORDER-{online.pk}",
-                        "date": online.created_at.isoformat(),
-                        "beneficiary_id": None,
-                        "lines": [
-                            {
-                                "product_id": products[i].escarcelle_id,
-                                "quantity": str(line.quantity),
-                                "unit_price": str(line.unit_price),
-                                "shelf_price": str(line.shelf_price),
-                            }
-                        ],
-                    },
-                    idempotency_key=f"live-prop-{online.pk}",
+                sale = post_online_order(
+                    client, online, products[i].escarcelle_id, key=f"live-prop-{online.pk}"
                 )
                 SaleOutbox.objects.create(
                     shop=shop,
