@@ -151,3 +151,28 @@ class OrderLine(models.Model):
         """What the line costs: a product marked missing or handed over in a smaller
         quantity is paid for what was handed over."""
         return line_total(self.unit_price, self.effective_quantity)
+
+
+class DistributionAction(models.TextChoices):
+    OPENED = "opened", _("commandes ouvertes maintenant")
+    CLOSED = "closed", _("commandes fermées maintenant")
+    REOPENED = "reopened", _("commandes rouvertes")
+
+
+class DistributionEvent(models.Model):
+    """Who opened, closed or reopened a distribution's orders by hand, and when."""
+
+    distribution = models.ForeignKey(Distribution, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=20, choices=DistributionAction.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(_("le"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("action sur une distribution")
+        verbose_name_plural = _("actions sur les distributions")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.at:%d/%m/%Y %H:%M}"

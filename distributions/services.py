@@ -1,7 +1,9 @@
-"""Writes: confirming and cancelling orders, adjusting deliveries, validating distributions."""
+"""Writes: confirming and cancelling orders, adjusting deliveries, opening, closing and
+validating distributions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -13,7 +15,15 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product, StockSource
 from distributions.availability import stock_refresh
-from distributions.models import Distribution, DistributionState, Order, OrderLine, OrderStatus
+from distributions.models import (
+    Distribution,
+    DistributionAction,
+    DistributionEvent,
+    DistributionState,
+    Order,
+    OrderLine,
+    OrderStatus,
+)
 from distributions.rules import (
     distribution_open_check,
     order_check,
@@ -198,4 +208,78 @@ def distribution_unvalidate(*, distribution: Distribution, user: User) -> Distri
     distribution.validated_at = None
     distribution.validated_by = None
     distribution.save(update_fields=["validated_at", "validated_by"])
+    return distribution
+
+
+def _lifecycle_locked(distribution: Distribution) -> Distribution:
+    """The distribution locked for a life cycle action, refused once validated."""
+    distribution = Distribution.objects.select_for_update().get(pk=distribution.pk)
+    if distribution.validated_at is not None:
+        raise Refusal(
+            _("Une distribution validée ne peut plus être modifiée."), code="already_validated"
+        )
+    return distribution
+
+
+@transaction.atomic
+def distribution_open_now(*, distribution: Distribution, user: User) -> Distribution:
+    """Open the orders of an upcoming distribution now (their closing date stays)."""
+    distribution = _lifecycle_locked(distribution)
+    now = timezone.now()
+    if distribution.state_at(now) != DistributionState.UPCOMING:
+        raise Refusal(
+            _("Les commandes de cette distribution ne sont plus à venir (%(state)s).")
+            % {"state": DistributionState(distribution.state_at(now)).label},
+            code="not_upcoming",
+        )
+    distribution.orders_open_at = now
+    distribution.save(update_fields=["orders_open_at"])
+    DistributionEvent.objects.create(
+        distribution=distribution, action=DistributionAction.OPENED, user=user, at=now
+    )
+    return distribution
+
+
+@transaction.atomic
+def distribution_close_now(*, distribution: Distribution, user: User) -> Distribution:
+    """Close the orders of an open distribution now: members can no longer order or change."""
+    distribution = _lifecycle_locked(distribution)
+    now = timezone.now()
+    if distribution.state_at(now) != DistributionState.OPEN:
+        raise Refusal(
+            _("Les commandes de cette distribution ne sont pas ouvertes (%(state)s).")
+            % {"state": DistributionState(distribution.state_at(now)).label},
+            code="not_open",
+        )
+    # The closing must come after the opening (a database constraint), even to the microsecond.
+    distribution.orders_close_at = max(now, distribution.orders_open_at + timedelta(microseconds=1))
+    distribution.save(update_fields=["orders_close_at"])
+    DistributionEvent.objects.create(
+        distribution=distribution, action=DistributionAction.CLOSED, user=user, at=now
+    )
+    return distribution
+
+
+@transaction.atomic
+def distribution_reopen(*, distribution: Distribution, user: User) -> Distribution:
+    """Reopen closed orders until the pick-up starts; refused once the pick-up has begun."""
+    distribution = _lifecycle_locked(distribution)
+    now = timezone.now()
+    if distribution.state_at(now) != DistributionState.CLOSED:
+        raise Refusal(
+            _("Les commandes de cette distribution ne sont pas fermées (%(state)s).")
+            % {"state": DistributionState(distribution.state_at(now)).label},
+            code="not_closed",
+        )
+    if now >= distribution.starts_at:
+        raise Refusal(
+            _("La distribution a commencé : ses commandes ne peuvent plus être rouvertes."),
+            code="pickup_passed",
+        )
+    # Until the pick-up, the latest closing the distribution form allows.
+    distribution.orders_close_at = distribution.starts_at
+    distribution.save(update_fields=["orders_close_at"])
+    DistributionEvent.objects.create(
+        distribution=distribution, action=DistributionAction.REOPENED, user=user, at=now
+    )
     return distribution

@@ -15,6 +15,11 @@ urlpatterns = [
         manage.line_deliver,
         name="line_deliver",
     ),
+    path(
+        "distributions/<int:pk>/commandes/<slug:action>/",
+        manage.distribution_lifecycle,
+        name="lifecycle",
+    ),
     path("distributions/<int:pk>/valider/", manage.distribution_validate_view, name="validate"),
     path("distributions/<int:pk>/documents/<slug:kind>/", documents.document, name="document"),
     path(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_htmx.http import trigger_client_event
 
@@ -13,7 +19,13 @@ from distributions.availability import available_quantities, displayable
 from distributions.forms import DeliveredForm, DistributionForm, form_errors_text
 from distributions.models import Distribution, DistributionState, OrderLine
 from distributions.selectors import distribution_summary, distributions_with_counts
-from distributions.services import distribution_validate, order_line_deliver
+from distributions.services import (
+    distribution_close_now,
+    distribution_open_now,
+    distribution_reopen,
+    distribution_validate,
+    order_line_deliver,
+)
 from epiclic.errors import Refusal
 from shops.access import ShopRequest, access_object, manager_view
 
@@ -96,6 +108,9 @@ def distribution_detail(request: ShopRequest, pk: int) -> HttpResponse:
             "distribution": distribution,
             "state": state,
             "can_adjust": state == DistributionState.CLOSED,
+            "can_reopen": state == DistributionState.CLOSED
+            and timezone.now() < distribution.starts_at,
+            "events": distribution.events.select_related("user"),
             "by_beneficiary": by_beneficiary,
             "by_product": by_product,
             "grand_total": sum((row.total for row in by_beneficiary), 0),
@@ -165,4 +180,66 @@ def distribution_validate_view(request: ShopRequest, pk: int) -> HttpResponse:
             "order_count": len(by_beneficiary),
             "by_product": by_product,
         },
+    )
+
+
+@dataclass(frozen=True)
+class LifecycleAction:
+    """A life cycle action of the distribution page: its service and its words."""
+
+    service: Callable[..., Distribution]
+    title: str | Promise
+    explanation: str | Promise
+    done: str | Promise
+
+
+LIFECYCLE_ACTIONS = {
+    "ouvrir": LifecycleAction(
+        service=distribution_open_now,
+        title=gettext_lazy("Ouvrir les commandes maintenant"),
+        explanation=gettext_lazy(
+            "Les bénéficiaires pourront commander dès maintenant, jusqu'à la fermeture prévue."
+        ),
+        done=gettext_lazy("Commandes ouvertes."),
+    ),
+    "fermer": LifecycleAction(
+        service=distribution_close_now,
+        title=gettext_lazy("Fermer les commandes maintenant"),
+        explanation=gettext_lazy(
+            "Les bénéficiaires ne pourront plus commander ni modifier leur commande. "
+            "Vous pourrez rouvrir les commandes jusqu'au début de la distribution."
+        ),
+        done=gettext_lazy("Commandes fermées."),
+    ),
+    "rouvrir": LifecycleAction(
+        service=distribution_reopen,
+        title=gettext_lazy("Rouvrir les commandes"),
+        explanation=gettext_lazy(
+            "Les bénéficiaires pourront de nouveau commander, jusqu'au début de la distribution "
+            "(vous pourrez avancer la fermeture avec « Modifier »)."
+        ),
+        done=gettext_lazy("Commandes rouvertes."),
+    ),
+}
+
+
+@manager_view
+def distribution_lifecycle(request: ShopRequest, pk: int, action: str) -> HttpResponse:
+    """Open, close or reopen orders now: a confirmation page (GET), then the action (POST)."""
+    distribution = access_object(request.shop, Distribution, pk=pk)
+    lifecycle = LIFECYCLE_ACTIONS.get(action)
+    if lifecycle is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            lifecycle.service(distribution=distribution, user=request.user)
+        except Refusal as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, str(lifecycle.done))
+        return _redirect_to_detail(request, distribution)
+    return render(
+        request,
+        "distributions/distribution_lifecycle.html",
+        {"distribution": distribution, "action": action, "lifecycle": lifecycle},
     )
