@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from distributions.models import Distribution, DistributionState, OrderLine
 from distributions.selectors import BeneficiaryRow, ProductRow, distribution_summary
+from epiclic.collation import collation_key
 from epiclic.spreadsheets import Cell, Table
 from shops.models import BeneficiaryProfile, Membership
 
@@ -82,7 +83,8 @@ def preparation_sheets(*, distribution: Distribution) -> Sheets:
     ]
     aisles: dict[str, Aisle] = {}
     for product_row in sorted(
-        by_product, key=lambda r: (r.product.category.casefold(), r.product.name.casefold())
+        by_product,
+        key=lambda r: (collation_key(r.product.category), collation_key(r.product.name)),
     ):
         category = product_row.product.category or _("Sans catégorie")
         aisles.setdefault(category, Aisle(category=category)).products.append(product_row)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from catalog.models import Catalogue, Product
 from distributions.models import Distribution, Order, OrderLine, OrderStatus
 from distributions.pricing import line_total
+from epiclic.collation import collated
 from shops.models import Membership, Shop
 
 ZERO = Decimal("0")
@@ -162,5 +163,5 @@ def distribution_summary(
         prow.ordered += line.quantity
         prow.delivered += line.effective_quantity
         prow.total += total
-    products = sorted(by_product.values(), key=lambda r: (r.product.name, r.product.pk))
+    products = collated(by_product.values(), key=lambda r: r.product.name)
     return list(by_order.values()), products

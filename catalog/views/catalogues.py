@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from catalog import selectors, services
 from catalog.forms import CatalogueForm, ProductFilterForm
 from catalog.models import Catalogue
+from epiclic.collation import collated_page
 from shops.access import ShopRequest, access_object, manager_view
 
 PAGE_SIZE = 50
@@ -59,8 +59,12 @@ def catalogue_edit(request: ShopRequest, pk: int) -> HttpResponse:
 def catalogue_detail(request: ShopRequest, pk: int) -> HttpResponse:
     catalogue = access_object(request.shop, Catalogue, pk=pk)
     q = request.GET.get("q", "").strip()
-    qs = selectors.catalogue_products(catalogue, q)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = collated_page(
+        selectors.catalogue_products(catalogue, q),
+        field="name",
+        number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+    )
     context = {
         "catalogue": catalogue,
         "page": page,
@@ -88,8 +92,14 @@ def catalogue_add(request: ShopRequest, pk: int) -> HttpResponse:
             return redirect(request.path + back)
         return redirect("catalog:catalogue_add", shop_slug=request.shop.slug, pk=pk)
     form = ProductFilterForm(request.GET)
-    qs = selectors.products_to_add(request.shop, catalogue, form.filters())
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = form.filters()
+    page = collated_page(
+        selectors.products_to_add(request.shop, catalogue, filters),
+        field="name",
+        number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        reverse=filters.sort == "-name",
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {"catalogue": catalogue, "form": form, "page": page, "query": query.urlencode()}

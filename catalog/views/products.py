@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 from catalog import selectors, services
 from catalog.forms import ProductFilterForm, ProductForm
 from catalog.models import Product
+from epiclic.collation import collated_page
 from epiclic.errors import Refusal
 from shops.access import ShopRequest, access_object, manager_view, member_view
 
@@ -29,8 +29,14 @@ def _products_url(request: ShopRequest) -> str:
 @manager_view
 def product_list(request: ShopRequest) -> HttpResponse:
     form = ProductFilterForm(request.GET)
-    qs = selectors.product_list(request.shop, form.filters())
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = form.filters()
+    page = collated_page(
+        selectors.product_list(request.shop, filters),
+        field="name",
+        number=request.GET.get("page"),
+        per_page=PAGE_SIZE,
+        reverse=filters.sort == "-name",
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
