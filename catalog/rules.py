@@ -16,7 +16,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import VAT_RATES, Product, Unit
 from imports.display import FieldKind, FieldSpec
@@ -145,6 +147,24 @@ def _unit_words() -> dict[str, str]:
         words.update({str(label).lower(): code for code, label in Unit.choices})
     words.update({code: code for code in Unit.values})
     return words
+
+
+def unit_text(unit: str, quantity: Decimal | str | None) -> str:
+    """``quantity`` and its unit the French way: ``1 pièce``, ``2 pièces``, ``0,5 kg``.
+
+    French puts a noun in the plural from 2 on (``1,5 pièce``); the symbols never change.
+    """
+    label = str(Unit(unit).label) if unit in UNITS else unit
+    if quantity is None or quantity == "":
+        return label
+    try:
+        number = Decimal(quantity).normalize()
+    except ArithmeticError:
+        return f"{quantity} {label}"
+    if unit == Unit.PIECE:
+        label = ngettext("pièce", "pièces", 2 if number >= 2 else 1)
+    whole = number == number.to_integral()
+    return f"{number_format(number.quantize(Decimal(1)) if whole else number)} {label}"
 
 
 def match_unit(text: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.models import Product
 from escarcelle import crypto
@@ -334,3 +336,26 @@ def test_after_the_secret_key_changed_without_fallback_the_page_says_the_key_is_
     page = manager_client.get(settings_url(shop)).content.decode()
     assert "clé illisible : enregistrez-la à nouveau" in page
     assert "connecté</span>" not in page
+
+
+def test_the_preview_writes_units_in_french_with_their_plural(
+    connected, shop, manager, manager_client
+):
+    connected.seed(products=3, beneficiaries=0)
+    for product, quantity in zip(connected.products(), ["1", "2", "0.5"], strict=True):
+        connected.update_product(product["id"], unit="piece", unit_quantity=quantity)
+    plan = import_plan_create(shop=shop, kind="products", user=manager)
+    import_plan_build(plan_id=plan.pk)
+    new = manager_client.get(plan_url(plan) + "?statut=new").content.decode()
+    assert "· 1 pièce ·" in new and "· 2 pièces ·" in new and "· 0,5 pièce ·" in new
+    assert "piece" not in new.replace("pièce", "")
+
+
+def test_the_recent_imports_show_the_month_in_lower_case(shop, manager, manager_client):
+    moment = timezone.make_aware(datetime.datetime(2026, 12, 2, 9, 30))
+    ImportRun.objects.create(
+        shop=shop, kind="products", user=manager, started_at=moment, result="success"
+    )
+    for page in (import_url(shop, "products"), settings_url(shop)):
+        html = manager_client.get(page).content.decode()
+        assert "2 déc. 2026" in html and "Déc" not in html, page
