@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.models import Product
 from distributions.models import Distribution, OrderLine, OrderStatus
@@ -87,6 +88,20 @@ def failure_text(sale: SaleOutbox, product_names: dict[str, str]) -> tuple[str, 
     )
 
 
+def _pending_reason(sale: SaleOutbox) -> str:
+    """Why a sale waits, without the client's "Réessayez…": the retry is automatic."""
+    code = sale.error_code
+    if code in ("timeout", "network", "server_error"):
+        return _("Escarcelle ne répond pas pour le moment.")
+    if code == "rate_limited":
+        return _("Escarcelle limite le nombre de requêtes.")
+    if code == "malformed":
+        return _("Réponse d'Escarcelle illisible.")
+    if code == "idempotency_key_in_use":
+        return _("Escarcelle traite encore un envoi précédent de cette vente.")
+    return sale.last_error
+
+
 def pending_text(sale: SaleOutbox) -> tuple[str, str]:
     if not sale.last_error:
         return _("En cours d'envoi."), ""
@@ -102,7 +117,8 @@ def pending_text(sale: SaleOutbox) -> tuple[str, str]:
             "l'envoi reprendra de lui-même."
         )
     return (
-        _("%(error)s (%(n)s tentatives)") % {"error": sale.last_error, "n": sale.attempts},
+        ngettext("%(error)s (%(n)s tentative)", "%(error)s (%(n)s tentatives)", sale.attempts)
+        % {"error": _pending_reason(sale), "n": sale.attempts},
         action,
     )
 

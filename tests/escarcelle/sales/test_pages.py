@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.urls import reverse
+from django.utils import timezone
 
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from tests.escarcelle.sales.helpers import closed_distribution, validate
+from tests.factories import make_sale
 
 
 def test_the_unsent_sales_page_is_guarded(check_tenancy, shop):
@@ -82,3 +86,29 @@ def test_the_sales_section_runs_the_same_number_of_queries_for_any_number_of_sal
         assert len(state["failed"]) == orders
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_pending_sale_says_the_retry_is_automatic_and_when(shop, manager_client):
+    moment = timezone.make_aware(datetime.datetime(2026, 12, 2, 10, 15))
+    make_sale(
+        shop=shop,
+        attempts=3,
+        error_code="timeout",
+        last_error="Escarcelle ne répond pas pour le moment. Réessayez dans quelques minutes.",
+        next_attempt_at=moment,
+    )
+    page = manager_client.get(
+        reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug})
+    ).content.decode()
+    assert "Escarcelle ne répond pas pour le moment. (3 tentatives)" in page
+    assert "Nouvel essai automatique le " in page and "Réessayez" not in page
+
+
+def test_a_pending_sale_keeps_what_escarcelle_said_when_it_is_not_a_retry_advice(
+    shop, manager_client
+):
+    make_sale(shop=shop, attempts=1, error_code="conflict", last_error="Vente en double")
+    page = manager_client.get(
+        reverse("escarcelle:sales:list", kwargs={"shop_slug": shop.slug})
+    ).content.decode()
+    assert "Vente en double (1 tentative)" in page
