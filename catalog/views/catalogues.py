@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -75,9 +75,21 @@ def catalogue_detail(request: ShopRequest, pk: int) -> HttpResponse:
     return render(request, "catalog/catalogue_detail.html", context)
 
 
+def _add_page_keeping_ticks(request: ShopRequest, number: str) -> HttpResponse:
+    """Another page of *Ajouter des produits*, the boxes ticked so far carried along."""
+    back = request.POST.get("next", "")
+    query = QueryDict(back[1:] if back.startswith("?") else "", mutable=True)
+    query.pop("product", None)
+    query["page"] = number
+    query.setlist("product", [str(pk) for pk in dict.fromkeys(_ids(request))])
+    return redirect(f"{request.path}?{query.urlencode()}")
+
+
 @manager_view
 def catalogue_add(request: ShopRequest, pk: int) -> HttpResponse:
     catalogue = access_object(request.shop, Catalogue, pk=pk)
+    if request.method == "POST" and request.POST.get("aller", "").isdigit():
+        return _add_page_keeping_ticks(request, request.POST["aller"])
     if request.method == "POST":
         added = services.catalogue_add_products(catalogue=catalogue, product_ids=_ids(request))
         messages.success(
@@ -100,9 +112,21 @@ def catalogue_add(request: ShopRequest, pk: int) -> HttpResponse:
         per_page=PAGE_SIZE,
         reverse=filters.sort == "-name",
     )
+    # Ticks made on other pages or before a search travel in the address (``product``).
+    ticked = list(dict.fromkeys(int(v) for v in request.GET.getlist("product") if v.isdigit()))
+    on_page = {product.pk for product in page.object_list}
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"catalogue": catalogue, "form": form, "page": page, "query": query.urlencode()}
+    query.pop("product", None)
+    context = {
+        "catalogue": catalogue,
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "ticked": set(ticked),
+        "ticked_elsewhere": [pk for pk in ticked if pk not in on_page],
+        "ticked_count": len(ticked),
+    }
     template = "catalog/catalogue_add.html"
     if request.htmx and request.htmx.target == "product-table":
         template += "#table"

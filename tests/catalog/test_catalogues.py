@@ -100,3 +100,49 @@ def test_the_catalogue_page_lists_its_products(manager_client, shop):
     catalogue = make_catalogue(shop=shop, products=[inside])
     response = manager_client.get(url(shop, "catalogue", pk=catalogue.pk))
     assert [p.name for p in response.context["page"].object_list] == ["Dedans"]
+
+
+def test_ticks_survive_moving_to_another_page_and_are_all_added(manager_client, shop):
+    catalogue = make_catalogue(shop=shop)
+    products = [make_product(shop=shop, name=f"Produit {n:02d}") for n in range(55)]
+    first, last = products[0], products[-1]  # page 1 and page 2 (50 a page, by name)
+    page = url(shop, "catalogue_add", pk=catalogue.pk)
+    moved = manager_client.post(page, {"product": [first.pk], "aller": "2", "next": "?q="})
+    assert moved.status_code == 302
+    assert moved["Location"] == f"{page}?q=&page=2&product={first.pk}"
+    html = manager_client.get(moved["Location"]).content.decode()
+    assert f'<input type="hidden" name="product" value="{first.pk}">' in html
+    assert "1 produit coché, sur cette page ou d'autres" in html
+    back = manager_client.post(
+        page, {"product": [first.pk, last.pk], "aller": "1", "next": "?q=&page=2"}
+    )
+    html = manager_client.get(back["Location"]).content.decode()
+    assert f'value="{first.pk}" aria-label="{first.name}" checked>' in html
+    assert f'<input type="hidden" name="product" value="{last.pk}">' in html
+    added = manager_client.post(page, {"product": [first.pk, last.pk]}, follow=True)
+    assert "2 produits ajoutés au catalogue." in added.content.decode()
+    assert set(catalogue.products.all()) == {first, last}
+
+
+def test_ticks_survive_a_search(manager_client, shop):
+    catalogue = make_catalogue(shop=shop)
+    rice = make_product(shop=shop, name="Riz")
+    make_product(shop=shop, name="Pâtes")
+    page = url(shop, "catalogue_add", pk=catalogue.pk)
+    html = manager_client.get(page, {"q": "Pât", "product": [rice.pk]}).content.decode()
+    # Carried by the add form, by the search form without JavaScript, and by htmx with it.
+    assert f'<input type="hidden" name="product" value="{rice.pk}">' in html
+    assert html.count(f'name="product" value="{rice.pk}"') == 2
+    assert 'hx-include="#add-form input[name=product]"' in html
+    partial = manager_client.get(
+        page,
+        {"q": "Pât", "product": [rice.pk]},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="product-table",
+    ).content.decode()
+    assert f'<input type="hidden" name="product" value="{rice.pk}">' in partial
+
+
+def test_the_product_list_search_carries_no_ticks(manager_client, shop):
+    html = manager_client.get(reverse("catalog:products", kwargs={"shop_slug": shop.slug}))
+    assert "hx-include" not in html.content.decode()
