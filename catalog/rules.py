@@ -18,7 +18,7 @@ from django.db import models
 from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import npgettext
 
 from catalog.models import VAT_RATES, Product, Unit
 from imports.display import FieldKind, FieldSpec
@@ -162,7 +162,7 @@ def unit_text(unit: str, quantity: Decimal | str | None) -> str:
     except ArithmeticError:
         return f"{quantity} {label}"
     if unit == Unit.PIECE:
-        label = ngettext("pièce", "pièces", 2 if number >= 2 else 1)
+        label = npgettext("quantité", "pièce", "pièces", 2 if number >= 2 else 1)
     whole = number == number.to_integral()
     return f"{number_format(number.quantize(Decimal(1)) if whole else number)} {label}"
 
