@@ -16,11 +16,14 @@ import the connector.
 
 from __future__ import annotations
 
+import datetime
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
@@ -28,6 +31,8 @@ from django.db.models.functions import Coalesce
 from catalog.models import Product, StockSource
 from distributions.models import OrderLine, OrderStatus
 from shops.models import Shop
+
+log = logging.getLogger("distributions.availability")
 
 ZERO = Decimal("0")
 
@@ -38,6 +43,8 @@ class StockFigure:
 
     quantity: Decimal | None  # in stock according to its source; None: never read
     reserved: Decimal  # held by online orders that ``quantity`` does not count yet
+    # When ``quantity`` was last known true (a remote source); None: hand-managed or never read.
+    read_at: datetime.datetime | None = None
 
     @property
     def available(self) -> Decimal:
@@ -150,8 +157,9 @@ def live_reading_register(stock_source: str, read: LiveReading) -> None:
 
 def stock_refresh(*, shop: Shop, product_ids: Iterable[int]) -> set[int]:
     """Refresh the stored figures of ``product_ids`` from every source that reads live (none
-    for hand-managed stock); the ids whose quantity went down. Call it outside any write
-    transaction: a source may wait on the network."""
+    for hand-managed stock); the ids whose quantity went down, now or lately (an earlier live
+    read, a pushed movement). Call it outside any write transaction: a source may wait on the
+    network."""
     if not _LIVE:
         return set()
     by_source: dict[str, list[int]] = {}
@@ -163,7 +171,58 @@ def stock_refresh(*, shop: Shop, product_ids: Iterable[int]) -> set[int]:
     went_down: set[int] = set()
     for source, ids in sorted(by_source.items()):
         went_down |= _LIVE[source](shop=shop, product_ids=sorted(ids))
-    return went_down
+    stock_lowered_note(shop=shop, product_ids=went_down)
+    asked = [pk for ids in by_source.values() for pk in ids]
+    return went_down | _lowered_lately(shop=shop, product_ids=asked)
+
+
+# A figure that a live reading or a pushed movement lowered a moment ago still counts as just
+# sold when a confirmation is refused on it, though the ordering page's poll read it first.
+LOWERED_LATELY_S = 600
+
+
+def stock_lowered_note(*, shop: Shop, product_ids: Iterable[int]) -> None:
+    """Remember for ``LOWERED_LATELY_S`` that a fresher reading lowered these figures (the
+    cache; with the cache unreachable the refusal just says what is left)."""
+    keys = dict.fromkeys((_lowered_key(shop, pk) for pk in product_ids), 1)
+    if not keys:
+        return
+    try:
+        cache.set_many(keys, LOWERED_LATELY_S)
+    except Exception:
+        log.warning("cache unreachable: lowered stock figures not noted")
+
+
+def _lowered_lately(*, shop: Shop, product_ids: list[int]) -> set[int]:
+    if not product_ids:
+        return set()
+    try:
+        found = cache.get_many([_lowered_key(shop, pk) for pk in product_ids])
+    except Exception:
+        return set()
+    return {pk for pk in product_ids if _lowered_key(shop, pk) in found}
+
+
+def _lowered_key(shop: Shop, product_id: int) -> str:
+    return f"stock-lowered:{shop.pk}:{product_id}"
+
+
+def stock_refresh_throttled(*, shop: Shop, product_ids: Iterable[int], every_s: int) -> bool:
+    """``stock_refresh`` at most once per shop every ``every_s`` seconds, whoever asks (the
+    ordering page's poll): a rush of beneficiaries costs the source one read per period. The
+    turn is taken with ``cache.add``, shared by every process when the cache is Redis. With
+    the cache unreachable nothing is read (the stored figures stand). True when it read."""
+    if not _LIVE:
+        return False
+    try:
+        turn = cache.add(f"stock-refresh:{shop.pk}", 1, every_s)
+    except Exception:  # Redis down: no live read rather than one per request
+        log.warning("cache unreachable: no live stock read for the ordering page")
+        return False
+    if not turn:
+        return False
+    stock_refresh(shop=shop, product_ids=product_ids)
+    return True
 
 
 def _source(stock_source: str) -> AvailabilitySource:

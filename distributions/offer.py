@@ -95,19 +95,17 @@ class MemberCells:
     """The two cells of a row that are the member's own: available, and the cart form.
 
     Built once per page (translations, URL and CSRF token escaped once); each row then only
-    formats two numbers, which is what keeps 87 rows cheap.
+    formats two numbers, which is what keeps 87 rows cheap. The cells carry ids
+    (``avail-<id>``, ``qty-<id>``) so that the page's poll can replace them out of band
+    (``oob``) when what the member can order changes.
     """
 
     def __init__(self, *, cart_url: str, csrf: str) -> None:
-        label = escape(_("Disponible :"))
+        self.label = escape(_("Disponible :"))
         url = escape(cart_url)
-        self.sold_out = (
-            f'<td class="num avail" data-label="{label}"><span class="flag">'
-            f'{escape(_("épuisé"))}</span></td><td class="qty"></td>'
-        )
-        self.head = f'<td class="num avail" data-label="{label}">'
+        self.sold_out = f'<span class="flag">{escape(_("épuisé"))}</span>'
         self.form = (
-            f'</td><td class="qty"><form method="post" action="{url}" hx-post="{url}"'
+            f'<form method="post" action="{url}" hx-post="{url}"'
             ' hx-target="#cart" hx-swap="outerHTML" role="group" style="margin:0">'
             f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
             '<input type="hidden" name="product" value="'
@@ -117,13 +115,22 @@ class MemberCells:
         self.change = escape(_("Modifier"))
 
     def __call__(
-        self, *, product_id: int, name: SafeString, available: Decimal, in_cart: Decimal | None
+        self,
+        *,
+        product_id: int,
+        name: SafeString,
+        available: Decimal,
+        in_cart: Decimal | None,
+        oob: bool = False,
     ) -> str:
+        swap = ' hx-swap-oob="true"' if oob else ""
+        head = f'<td class="num avail" id="avail-{product_id}"{swap} data-label="{self.label}">'
+        qty = f'</td><td class="qty" id="qty-{product_id}"{swap}>'
         if not available:
-            return self.sold_out
+            return f"{head}{self.sold_out}{qty}</td>"
         quantity = formats.localize(in_cart.normalize()) if in_cart else "1"
         return (
-            f"{self.head}{escape(formats.localize(available.normalize()))}{self.form}"
+            f"{head}{escape(formats.localize(available.normalize()))}{qty}{self.form}"
             f'{product_id}"><input name="quantity" inputmode="decimal"'
             f' value="{escape(quantity)}" aria-label="{self.quantity_label} {name}"'
             f' style="max-width:5rem"><button type="submit" id="add-{product_id}">'

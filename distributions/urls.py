@@ -31,6 +31,7 @@ urlpatterns = [
     path("commander/", ordering.order, name="order"),
     path("commander/<int:pk>/", ordering.order_distribution, name="order_distribution"),
     path("commander/<int:pk>/panier/", ordering.cart_update, name="cart"),
+    path("commander/<int:pk>/disponible/", ordering.availability, name="availability"),
     path("commander/<int:pk>/confirmer/", ordering.confirm, name="confirm"),
     path("mes-commandes/", ordering.my_orders, name="my_orders"),
     path("mes-commandes/<int:pk>/modifier/", ordering.my_order_change, name="my_order_change"),

@@ -338,6 +338,8 @@ ESCARCELLE_READ_TIMEOUT = envfloat("ESCARCELLE_READ_TIMEOUT", "20", minimum=0.1)
 ESCARCELLE_SALES_CALL_RETRIES = envint("ESCARCELLE_SALES_CALL_RETRIES", "2", minimum=0)
 # The Stocks page flags a product as low when its stock is at or below this quantity.
 STOCK_LOW_THRESHOLD = envdecimal("STOCK_LOW_THRESHOLD", "3", minimum=Decimal("0"))
+# The ordering page's poll reads a grocery's remote stock live at most once in this many seconds.
+STOCK_LIVE_READ_EVERY_S = envint("STOCK_LIVE_READ_EVERY_S", "10", minimum=1)
 
 # Prometheus metrics (/metrics): answered only with "Authorization: Bearer <METRICS_TOKEN>";
 # without a token configured the endpoint does not exist (404).

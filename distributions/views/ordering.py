@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product
 from distributions import cart as carts
 from distributions import offer
-from distributions.availability import available_quantities, displayable
+from distributions.availability import displayable, stock_figures, stock_refresh_throttled
 from distributions.forms import CartLineForm, form_errors_text
 from distributions.models import Distribution, DistributionState, Order, OrderStatus
 from distributions.pricing import line_total, member_profile, member_rate, solidarity_price
@@ -117,6 +121,41 @@ def _cart_context(
     }
 
 
+@dataclass
+class MemberFigures:
+    """What this member can still put in the cart per product offered (never below zero), and
+    when the oldest of the remote figures behind it was last known true (None: none remote)."""
+
+    can_order: dict[int, Decimal]
+    known_at: datetime.datetime | None
+
+    def encoded(self) -> str:
+        """The figures as the page's poll sends them back (``_decode_known``)."""
+        return ",".join(f"{pk}:{value.normalize():f}" for pk, value in self.can_order.items())
+
+
+def _member_figures(
+    request: ShopRequest, versions: list[tuple[int, datetime.datetime]], own: Order | None
+) -> MemberFigures:
+    figures = stock_figures(shop=request.shop, product_ids=[pk for pk, _ in versions])
+    available = {pk: figure.available for pk, figure in figures.items()}
+    held = own_quantities(own)
+    can_order = {
+        pk: displayable(member_available(available=available, own=held, product_id=pk))
+        for pk, _updated in versions
+    }
+    # The oldest: every figure of the page is at least that fresh, which is what can be said.
+    known = [figure.read_at for figure in figures.values() if figure.read_at is not None]
+    return MemberFigures(can_order=can_order, known_at=min(known, default=None))
+
+
+def _member_cells(request: ShopRequest, distribution: Distribution) -> offer.MemberCells:
+    cart_url = reverse(
+        "distributions:cart", kwargs={"shop_slug": request.shop.slug, "pk": distribution.pk}
+    )
+    return offer.MemberCells(cart_url=cart_url, csrf=get_token(request))
+
+
 def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[str, Any]:
     profile = member_profile(request.membership)
     own = _own_order(request, distribution)
@@ -124,18 +163,10 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
         carts.cart_load_order(request, own)
     rate = member_rate(request.membership)
     versions = offer.offer_versions(distribution=distribution)
-    available = available_quantities(shop=request.shop, product_ids=[pk for pk, _ in versions])
-    held = own_quantities(own)
-    # What this member can still put in the cart, never below zero.
-    can_order = {
-        pk: displayable(member_available(available=available, own=held, product_id=pk))
-        for pk, _updated in versions
-    }
+    figures = _member_figures(request, versions, own)
+    can_order = figures.can_order
     cart = carts.cart_get(request, distribution)
-    cart_url = reverse(
-        "distributions:cart", kwargs={"shop_slug": request.shop.slug, "pk": distribution.pk}
-    )
-    cells = offer.MemberCells(cart_url=cart_url, csrf=get_token(request))
+    cells = _member_cells(request, distribution)
     segments = offer.offer_segments(
         distribution=distribution, shop=request.shop, rate=rate, versions=versions
     )
@@ -154,6 +185,7 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
         "rate": rate,
         "offer": html,
         "can_order": can_order,
+        "figures": figures,
         **_cart_context(request, distribution, in_cart, own),
     }
 
@@ -168,6 +200,71 @@ def order_distribution(request: ShopRequest, pk: int) -> HttpResponse:
         request,
         "distributions/order_distribution.html",
         _order_page_data(request, distribution),
+    )
+
+
+def _decode_known(text: str) -> dict[int, Decimal]:
+    """The figures the page shows, as its poll sends them back; what cannot be read is left
+    out (that product's cells are then sent again)."""
+    known: dict[int, Decimal] = {}
+    for pair in text.split(",")[:2000]:
+        pk, _sep, value = pair.partition(":")
+        try:
+            known[int(pk)] = Decimal(value)
+        except (ValueError, InvalidOperation):
+            continue
+    return known
+
+
+@beneficiary_view
+def availability(request: ShopRequest, pk: int) -> HttpResponse:
+    """The ordering page's poll (htmx, every few seconds while the page is visible): the age of
+    the figures, and out of band the cells of the products whose figure changed since the
+    page's (``known``), so a member typing a quantity elsewhere is not disturbed. Escarcelle
+    is read live at most once per grocery every ``STOCK_LIVE_READ_EVERY_S`` seconds, whoever
+    polls. Without JavaScript there is no poll: the figures are those of the last load."""
+    distribution = access_object(request.shop, Distribution, pk=pk)
+    if distribution.state != DistributionState.OPEN:
+        return HttpResponse(status=286)  # htmx stops polling
+    versions = offer.offer_versions(distribution=distribution)
+    stock_refresh_throttled(
+        shop=request.shop,
+        product_ids=[product_id for product_id, _ in versions],
+        every_s=settings.STOCK_LIVE_READ_EVERY_S,
+    )
+    figures = _member_figures(request, versions, _own_order(request, distribution))
+    known = _decode_known(request.GET.get("known", ""))
+    changed = [pk for pk, value in figures.can_order.items() if known.get(pk) != value]
+    return render(
+        request,
+        "distributions/order_distribution.html#availability",
+        {
+            "distribution": distribution,
+            "figures": figures,
+            "changed_cells": _changed_cells(request, distribution, figures, changed),
+        },
+    )
+
+
+def _changed_cells(
+    request: ShopRequest, distribution: Distribution, figures: MemberFigures, changed: list[int]
+) -> SafeString:
+    if not changed:
+        return mark_safe("")
+    cells = _member_cells(request, distribution)
+    cart = carts.cart_get(request, distribution)
+    names = dict(Product.objects.filter(pk__in=changed).values_list("pk", "name"))
+    return mark_safe(  # noqa: S308 - MemberCells escapes what it formats
+        "".join(
+            cells(
+                product_id=pk,
+                name=escape(names.get(pk, "")),
+                available=figures.can_order[pk],
+                in_cart=cart.get(pk),
+                oob=True,
+            )
+            for pk in changed
+        )
     )
 
 

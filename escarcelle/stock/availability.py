@@ -27,6 +27,7 @@ read.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -40,11 +41,6 @@ from escarcelle.stock.models import StockLevel, StockSyncState
 from shops.models import Shop
 
 ZERO = Decimal("0")
-
-
-def reading_sequence(shop: Shop) -> int | None:
-    """The ledger sequence the shop's Escarcelle figures are current to (None: never read)."""
-    return StockSyncState.objects.filter(shop=shop).values_list("sequence", flat=True).first()
 
 
 def pending_quantities(
@@ -78,24 +74,38 @@ def pending_quantities(
     return {row["product_id"]: row["held"] or ZERO for row in rows}
 
 
-def escarcelle_quantities(*, shop: Shop, product_ids: Iterable[int] | None) -> dict[int, Decimal]:
-    """Per product read at least once: Escarcelle's quantity at the last reading (raw)."""
-    levels = StockLevel.objects.filter(shop=shop)
-    if product_ids is not None:
-        levels = levels.filter(product_id__in=list(product_ids))
-    return dict(levels.values_list("product_id", "quantity"))
-
-
 def escarcelle_figures(*, shop: Shop, stocks: dict[int, Decimal]) -> dict[int, StockFigure]:
     """The availability source of products whose stock comes from Escarcelle (registered by
     ``StockConfig.ready()``): per product id of ``stocks`` (``Product.stock`` is not used),
     Escarcelle's quantity at the last reading (None: never read) and the online orders that
-    reading does not include yet."""
+    reading does not include yet, and when the figure was last known true (``read_at``)."""
     product_ids = list(stocks)
-    sequence = reading_sequence(shop)
+    sequence, synced_at = (
+        StockSyncState.objects.filter(shop=shop).values_list("sequence", "last_success_at").first()
+    ) or (None, None)
     pending = pending_quantities(shop=shop, product_ids=product_ids, sequence=sequence)
-    quantities = escarcelle_quantities(shop=shop, product_ids=product_ids)
-    return {
-        pk: StockFigure(quantity=quantities.get(pk), reserved=pending.get(pk, ZERO))
-        for pk in product_ids
+    levels = StockLevel.objects.filter(shop=shop, product_id__in=product_ids)
+    read = {
+        pk: (quantity, at)
+        for pk, quantity, at in levels.values_list("product_id", "quantity", "read_at")
     }
+    figures = {}
+    for pk in product_ids:
+        quantity, read_at = read.get(pk, (None, None))
+        figures[pk] = StockFigure(
+            quantity=quantity,
+            reserved=pending.get(pk, ZERO),
+            read_at=_known_at(read_at, synced_at),
+        )
+    return figures
+
+
+def _known_at(
+    read_at: datetime.datetime | None, synced_at: datetime.datetime | None
+) -> datetime.datetime | None:
+    """When a product's figure was last known true: its own reading (a sync that changed it,
+    the live check, a pushed event) or the shop's last successful sync, which found it
+    unchanged, whichever is later. None: never read."""
+    if read_at is None:
+        return None
+    return max(read_at, synced_at) if synced_at else read_at

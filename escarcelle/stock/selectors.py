@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from catalog.models import Product, StockSource
 from distributions.availability import displayable, stock_figures
 from escarcelle.models import Connection
-from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState, SyncResult
+from escarcelle.stock.models import StockSyncRun, StockSyncState, SyncResult
 from shops.models import Shop
 
 ZERO = Decimal("0")
@@ -54,7 +54,7 @@ class StockRow:
 
 
 def _products(shop: Shop, *, q: str, source: str) -> QuerySet[Product]:
-    products = Product.objects.filter(shop=shop).select_related("escarcelle_stock")
+    products = Product.objects.filter(shop=shop)
     products = products.order_by("name", "id")
     if q:
         products = products.filter(
@@ -82,17 +82,12 @@ def stock_rows(
         figures = stock_figures(shop=shop, product_ids=every)
         ids = [pk for pk in every if figures[pk].available <= threshold]
         paginated: Page = Paginator(ids, PAGE_SIZE).get_page(page)
-        by_id = Product.objects.select_related("escarcelle_stock").in_bulk(
-            list(paginated.object_list)
-        )
+        by_id = Product.objects.in_bulk(list(paginated.object_list))
         page_products = [by_id[pk] for pk in paginated.object_list]
     else:
         paginated = Paginator(products, PAGE_SIZE).get_page(page)
         page_products = list(paginated.object_list)
         figures = stock_figures(shop=shop, product_ids=[p.pk for p in page_products])
-    synced_at = (
-        StockSyncState.objects.filter(shop=shop).values_list("last_success_at", flat=True).first()
-    )
     rows = []
     for product in page_products:
         figure = figures[product.pk]
@@ -103,20 +98,10 @@ def stock_rows(
                 reserved=figure.reserved,
                 available=figure.available,
                 low=figure.available <= threshold,
-                read_at=_read_at(product, synced_at),
+                read_at=figure.read_at,
             )
         )
     return paginated, rows
-
-
-def _read_at(product: Product, synced_at: datetime.datetime | None) -> datetime.datetime | None:
-    if product.stock_source != StockSource.ESCARCELLE:
-        return None
-    try:
-        level = product.escarcelle_stock
-    except StockLevel.DoesNotExist:
-        return None
-    return max(level.read_at, synced_at) if synced_at else level.read_at
 
 
 # --- The banner and the progress of a sync -----------------------------------------------------

@@ -30,6 +30,7 @@ from django.utils import timezone
 from pydantic import ValidationError
 
 from catalog.models import Product
+from distributions.availability import stock_lowered_note
 from escarcelle import crypto
 from escarcelle.client import EscarcelleError
 from escarcelle.connection import client_for_shop, connection_for
@@ -202,9 +203,10 @@ def _apply(shop: Shop, event: WebhookEvent) -> bool | None:
         )
         if pk is None:
             return False  # a product not imported: ignored, like the sync does
-        written, _went_down = stock_live_apply(
+        written, went_down = stock_live_apply(
             shop=shop, reading={pk: (change.quantity, change.sequence)}, sequence=event.sequence
         )
+        stock_lowered_note(shop=shop, product_ids=went_down)
         return bool(written)
     if event.type == "product.archived":
         product_id = event.data.get("id")

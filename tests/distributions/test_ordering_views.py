@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -42,6 +44,7 @@ def test_every_beneficiary_page_is_guarded(check_tenancy, shop, distribution, ri
     b = Role.BENEFICIARY
     check_tenancy(url("order", shop), role=b)
     check_tenancy(url("order_distribution", shop, pk=distribution.pk), role=b)
+    check_tenancy(url("availability", shop, pk=distribution.pk), role=b)
     check_tenancy(url("my_orders", shop), role=b)
     check_tenancy(url("my_order_cancel", shop, pk=order.pk), role=b)
     post = {"role": b, "method": "post"}
@@ -253,6 +256,78 @@ def test_the_ordering_page_runs_a_fixed_number_of_queries(
     with django_assert_num_queries(12):
         again = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
     assert again.status_code == 200
+
+
+def next_poll(response) -> str:
+    """The URL the page's poll asks next: it carries the figures the page shows."""
+    found = re.search(r'id="availability" hx-get="([^"]+)"', response.content.decode())
+    assert found, "no poll on the page"
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("count", [5, 50])
+def test_the_availability_poll_runs_a_fixed_number_of_queries(
+    beneficiary_client, shop, beneficiary, count, django_assert_num_queries
+):
+    products = [make_product(shop=shop, category=f"Rayon {n % 4}") for n in range(count)]
+    distribution = make_distribution(
+        shop=shop, catalogues=[make_catalogue(shop=shop, products=products)] * 2
+    )
+    make_order(
+        membership=beneficiary.memberships.get(),
+        distribution=distribution,
+        lines=dict.fromkeys(products[:3], 1),
+    )
+    poll = url("availability", shop, pk=distribution.pk)
+    # Session and member (3), the distribution, the offered ids, the products' stock sources
+    # for the live read (its turn is taken), the member's order and lines (2), the figures (2),
+    # the names of the changed products (every one: the page's figures are unknown), the
+    # memberships of the header.
+    with django_assert_num_queries(12):
+        first = beneficiary_client.get(poll, HTTP_HX_REQUEST="true")
+    assert first.status_code == 200
+    assert first.content.decode().count('hx-swap-oob="true"') == 2 * count
+    # Within the period the live read waits; nothing changed: no cells, no names.
+    with django_assert_num_queries(10):
+        again = beneficiary_client.get(next_poll(first), HTTP_HX_REQUEST="true")
+    assert again.status_code == 200 and "hx-swap-oob" not in again.content.decode()
+
+
+def test_the_poll_sends_again_only_the_cells_of_a_product_whose_figure_changed(
+    beneficiary_client, shop, distribution, rice
+):
+    page = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
+    text = page.content.decode()
+    assert 'id="availability"' in text and 'hx-trigger="every 5s, visible-again"' in text
+    assert f'id="avail-{rice.pk}"' in text and f'id="qty-{rice.pk}"' in text
+    poll = next_poll(page)
+    quiet = beneficiary_client.get(poll, HTTP_HX_REQUEST="true")
+    assert "<template>" not in quiet.content.decode()
+    make_order(
+        membership=make_beneficiary(shop=shop).membership,
+        distribution=distribution,
+        lines={rice: 5},
+    )
+    sold_out = beneficiary_client.get(poll, HTTP_HX_REQUEST="true")
+    text = sold_out.content.decode()
+    assert f'<td class="num avail" id="avail-{rice.pk}" hx-swap-oob="true"' in text
+    assert "épuisé" in text and 'name="quantity"' not in text
+    assert f'<td class="qty" id="qty-{rice.pk}" hx-swap-oob="true"></td>' in text
+
+
+def test_a_garbled_known_list_only_sends_every_cell_again(
+    beneficiary_client, shop, distribution, rice
+):
+    poll = url("availability", shop, pk=distribution.pk)
+    response = beneficiary_client.get(poll, {"known": "x:y,12:NaNa,:"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert f'id="avail-{rice.pk}" hx-swap-oob="true"' in response.content.decode()
+
+
+def test_the_poll_of_a_distribution_no_longer_open_tells_htmx_to_stop(beneficiary_client, shop):
+    closed = make_distribution(shop=shop, state="closed")
+    response = beneficiary_client.get(url("availability", shop, pk=closed.pk))
+    assert response.status_code == 286
 
 
 def test_a_beneficiary_never_sees_another_beneficiarys_order(

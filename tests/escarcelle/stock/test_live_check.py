@@ -10,7 +10,9 @@ import time
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
@@ -26,6 +28,7 @@ from escarcelle.stock.live import LIVE_BUDGET_S, stock_live_apply, stock_live_re
 from escarcelle.stock.models import StockLevel, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
+from tests.distributions.test_ordering_views import next_poll
 from tests.escarcelle.stock.helpers import post_online_order
 from tests.factories import (
     bind_products,
@@ -307,3 +310,54 @@ def test_available_never_exceeds_what_is_really_free_with_live_and_pushed_readin
                 pending = sum((o.lines.get().quantity for o, j in unposted if j == i), start=D(0))
                 free = now[product.escarcelle_id] - pending
                 assert figures[product.pk] <= free + sold_after
+
+
+# --- The ordering page's poll: the same live read, at most once per grocery and period ----------
+
+
+def test_the_ordering_pages_poll_shows_a_till_sale_reading_escarcelle_once_per_period(
+    scene, sim, client
+):
+    shop, products, distribution, member = scene
+    product = products[0]
+    client.force_login(member.user)
+    page = client.get(
+        reverse(
+            "distributions:order_distribution",
+            kwargs={"shop_slug": shop.slug, "pk": distribution.pk},
+        )
+    )
+    text = page.content.decode()
+    assert "Quantités lues en magasin" in text and "il y a " in text
+    sim.sell_in_shop(product.escarcelle_id, "3")
+    sold = client.get(next_poll(page), HTTP_HX_REQUEST="true")
+    assert f'id="avail-{product.pk}" hx-swap-oob="true"' in sold.content.decode()
+    assert "épuisé" in sold.content.decode()
+    assert StockLevel.objects.get(product=product).quantity == 0
+    # The poll read it first; the refusal still says why.
+    with pytest.raises(Refusal) as refused:
+        confirm(member, distribution, {product.pk: 1})
+    assert refused.value.code == "sold_in_shop"
+    # Within the period nobody reads Escarcelle again, whoever polls.
+    sim.restock(product.escarcelle_id, "2")
+    quiet = client.get(next_poll(sold), HTTP_HX_REQUEST="true")
+    assert "hx-swap-oob" not in quiet.content.decode()
+    cache.clear()  # the period is over
+    back = client.get(next_poll(quiet), HTTP_HX_REQUEST="true").content.decode()
+    assert f'id="avail-{product.pk}" hx-swap-oob="true" data-label="Disponible :">2<' in back
+
+
+def test_the_poll_stays_fast_when_escarcelle_hangs(scene, sim, client):
+    shop, products, distribution, member = scene
+    client.force_login(member.user)
+    sim.set_faults(hang_s=4, paths=["/api/v1/stock"])
+    poll = reverse(
+        "distributions:availability", kwargs={"shop_slug": shop.slug, "pk": distribution.pk}
+    )
+    started = time.monotonic()
+    response = client.get(poll, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert time.monotonic() - started < LIVE_BUDGET_S + 0.5
+    assert f'id="avail-{products[0].pk}" hx-swap-oob="true" data-label="Disponible :">3<' in (
+        response.content.decode()
+    )

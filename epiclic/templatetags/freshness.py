@@ -1,4 +1,4 @@
-"""How old a figure is, as a manager reads it: "il y a 12 s", "il y a 48 min"."""
+"""How old a figure is: "il y a 12 s", "il y a 48 min" (the Stocks page, the ordering page)."""
 
 from __future__ import annotations
 
