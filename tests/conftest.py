@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 pytest_plugins = ["tests.fixtures_escarcelle", "tests.tenancy"]
 
@@ -99,3 +101,11 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _french_by_default() -> Iterator[None]:
+    """Every test starts in French, whatever language an earlier test left active."""
+    translation.activate("fr")
+    yield
+    translation.deactivate()
