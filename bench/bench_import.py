@@ -64,7 +64,7 @@ def run() -> dict[str, float | int]:
             confirm_s = time.perf_counter() - started
         created = Product.objects.filter(shop=shop).count()
         assert created == plan.counts["new"] > 9000, (created, plan.counts)
-        print(f"    ({created} products created; fetch {plan.fetch_s:.2f} s of the preview)")
+        print(f"    ({created} products created; fetch {plan.read_s:.2f} s of the preview)")
     finally:
         server.stop()
     return {
