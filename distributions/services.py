@@ -3,7 +3,7 @@ validating distributions."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
@@ -211,66 +211,75 @@ def distribution_unvalidate(*, distribution: Distribution, user: User) -> Distri
     return distribution
 
 
-def _lifecycle_locked(distribution: Distribution) -> Distribution:
-    """The distribution locked for a life cycle action, refused once validated."""
+def _lifecycle_locked(
+    distribution: Distribution, *, expected: str, refusal: str, code: str
+) -> tuple[Distribution, datetime]:
+    """The distribution locked for a life cycle action, and the time of the action.
+
+    Refused once validated, or when its orders are not in the ``expected`` state (``refusal``
+    names the state found).
+    """
     distribution = Distribution.objects.select_for_update().get(pk=distribution.pk)
     if distribution.validated_at is not None:
         raise Refusal(
             _("Une distribution validée ne peut plus être modifiée."), code="already_validated"
         )
+    now = timezone.now()
+    state = distribution.state_at(now)
+    if state != expected:
+        raise Refusal(refusal % {"state": DistributionState(state).label}, code=code)
+    return distribution, now
+
+
+def _lifecycle_record(
+    distribution: Distribution, *, field: str, action: str, user: User, now: datetime
+) -> Distribution:
+    """Save the moved date and who moved it, when."""
+    distribution.save(update_fields=[field])
+    DistributionEvent.objects.create(distribution=distribution, action=action, user=user, at=now)
     return distribution
 
 
 @transaction.atomic
 def distribution_open_now(*, distribution: Distribution, user: User) -> Distribution:
     """Open the orders of an upcoming distribution now (their closing date stays)."""
-    distribution = _lifecycle_locked(distribution)
-    now = timezone.now()
-    if distribution.state_at(now) != DistributionState.UPCOMING:
-        raise Refusal(
-            _("Les commandes de cette distribution ne sont plus à venir (%(state)s).")
-            % {"state": DistributionState(distribution.state_at(now)).label},
-            code="not_upcoming",
-        )
-    distribution.orders_open_at = now
-    distribution.save(update_fields=["orders_open_at"])
-    DistributionEvent.objects.create(
-        distribution=distribution, action=DistributionAction.OPENED, user=user, at=now
+    distribution, now = _lifecycle_locked(
+        distribution,
+        expected=DistributionState.UPCOMING,
+        refusal=_("Les commandes de cette distribution ne sont plus à venir (%(state)s)."),
+        code="not_upcoming",
     )
-    return distribution
+    distribution.orders_open_at = now
+    return _lifecycle_record(
+        distribution, field="orders_open_at", action=DistributionAction.OPENED, user=user, now=now
+    )
 
 
 @transaction.atomic
 def distribution_close_now(*, distribution: Distribution, user: User) -> Distribution:
     """Close the orders of an open distribution now: members can no longer order or change."""
-    distribution = _lifecycle_locked(distribution)
-    now = timezone.now()
-    if distribution.state_at(now) != DistributionState.OPEN:
-        raise Refusal(
-            _("Les commandes de cette distribution ne sont pas ouvertes (%(state)s).")
-            % {"state": DistributionState(distribution.state_at(now)).label},
-            code="not_open",
-        )
+    distribution, now = _lifecycle_locked(
+        distribution,
+        expected=DistributionState.OPEN,
+        refusal=_("Les commandes de cette distribution ne sont pas ouvertes (%(state)s)."),
+        code="not_open",
+    )
     # The closing must come after the opening (a database constraint), even to the microsecond.
     distribution.orders_close_at = max(now, distribution.orders_open_at + timedelta(microseconds=1))
-    distribution.save(update_fields=["orders_close_at"])
-    DistributionEvent.objects.create(
-        distribution=distribution, action=DistributionAction.CLOSED, user=user, at=now
+    return _lifecycle_record(
+        distribution, field="orders_close_at", action=DistributionAction.CLOSED, user=user, now=now
     )
-    return distribution
 
 
 @transaction.atomic
 def distribution_reopen(*, distribution: Distribution, user: User) -> Distribution:
     """Reopen closed orders until the pick-up starts; refused once the pick-up has begun."""
-    distribution = _lifecycle_locked(distribution)
-    now = timezone.now()
-    if distribution.state_at(now) != DistributionState.CLOSED:
-        raise Refusal(
-            _("Les commandes de cette distribution ne sont pas fermées (%(state)s).")
-            % {"state": DistributionState(distribution.state_at(now)).label},
-            code="not_closed",
-        )
+    distribution, now = _lifecycle_locked(
+        distribution,
+        expected=DistributionState.CLOSED,
+        refusal=_("Les commandes de cette distribution ne sont pas fermées (%(state)s)."),
+        code="not_closed",
+    )
     if now >= distribution.starts_at:
         raise Refusal(
             _("La distribution a commencé : ses commandes ne peuvent plus être rouvertes."),
@@ -278,8 +287,10 @@ def distribution_reopen(*, distribution: Distribution, user: User) -> Distributi
         )
     # Until the pick-up, the latest closing the distribution form allows.
     distribution.orders_close_at = distribution.starts_at
-    distribution.save(update_fields=["orders_close_at"])
-    DistributionEvent.objects.create(
-        distribution=distribution, action=DistributionAction.REOPENED, user=user, at=now
+    return _lifecycle_record(
+        distribution,
+        field="orders_close_at",
+        action=DistributionAction.REOPENED,
+        user=user,
+        now=now,
     )
-    return distribution
