@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import strategies as st
+
 from distributions.models import Order
 from escarcelle.client import EscarcelleClient
+
+# The moves of the availability property: (action, product index or pick, quantity).
+STOCK_MOVES = (
+    st.tuples(st.just("shop_sale"), st.integers(0, 1), st.integers(1, 3)),
+    st.tuples(st.just("restock"), st.integers(0, 1), st.integers(1, 3)),
+    st.tuples(st.just("order"), st.integers(0, 1), st.integers(1, 3)),
+    st.tuples(st.just("post"), st.integers(0, 5), st.just(0)),
+    st.tuples(st.just("read"), st.just(0), st.just(0)),
+)
 
 
 def post_online_order(

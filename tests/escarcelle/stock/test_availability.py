@@ -19,7 +19,7 @@ from escarcelle.sales.models import SaleOutbox
 from escarcelle.stock.availability import escarcelle_figures
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
-from tests.escarcelle.stock.helpers import post_online_order
+from tests.escarcelle.stock.helpers import STOCK_MOVES, post_online_order
 from tests.factories import (
     bind_products,
     connect,
@@ -137,17 +137,7 @@ def test_the_query_count_does_not_grow_with_products(connected_shop, sim):
 
 # --- The rule as a property over random interleavings ----------------------------------------
 
-STEPS = st.lists(
-    st.one_of(
-        st.tuples(st.just("shop_sale"), st.integers(0, 1), st.integers(1, 3)),
-        st.tuples(st.just("restock"), st.integers(0, 1), st.integers(1, 3)),
-        st.tuples(st.just("order"), st.integers(0, 1), st.integers(1, 3)),
-        st.tuples(st.just("post"), st.integers(0, 5), st.just(0)),
-        st.tuples(st.just("read"), st.just(0), st.just(0)),
-    ),
-    min_size=1,
-    max_size=12,
-)
+STEPS = st.lists(st.one_of(*STOCK_MOVES), min_size=1, max_size=12)
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ from escarcelle.stock.models import StockLevel, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
 from shops.models import Role
 from tests.distributions.test_ordering_views import next_poll
-from tests.escarcelle.stock.helpers import post_online_order
+from tests.escarcelle.stock.helpers import STOCK_MOVES, post_online_order
 from tests.factories import (
     bind_products,
     connect,
@@ -216,11 +216,7 @@ def test_escarcelle_is_read_outside_the_confirmation_transaction(scene, sim, mon
 
 LIVE_STEPS = st.lists(
     st.one_of(
-        st.tuples(st.just("shop_sale"), st.integers(0, 1), st.integers(1, 3)),
-        st.tuples(st.just("restock"), st.integers(0, 1), st.integers(1, 3)),
-        st.tuples(st.just("order"), st.integers(0, 1), st.integers(1, 3)),
-        st.tuples(st.just("post"), st.integers(0, 5), st.just(0)),
-        st.tuples(st.just("read"), st.just(0), st.just(0)),
+        *STOCK_MOVES,
         st.tuples(st.just("live"), st.integers(0, 1), st.just(0)),
         st.tuples(st.just("push"), st.integers(0, 30), st.just(0)),
     ),
