@@ -39,6 +39,17 @@ def validate_timezone(value: str) -> None:
         )
 
 
+class NotificationKind(models.TextChoices):
+    """The e-mails a beneficiary can receive; each can be switched off per grocery and per person."""
+
+    ORDERS_OPEN = "orders_open", _("ouverture des commandes")
+    ORDERS_CLOSING = "orders_closing", _("rappel avant la fermeture des commandes")
+    ORDER_CHANGED = "order_changed", _("commande confirmée, modifiée ou annulée")
+    PICKUP_REMINDER = "pickup_reminder", _("rappel la veille du retrait")
+    AFTER_VALIDATION = "after_validation", _("produits manquants après la distribution")
+    ACCESS_ENDING = "access_ending", _("fin d'accès prochaine")
+
+
 class Shop(models.Model):
     name = models.CharField(_("nom"), max_length=200)
     slug = models.SlugField(
@@ -58,6 +69,15 @@ class Shop(models.Model):
     # Set by the operators: members see a "suspended" page, stock syncs and the sales push wait
     # (nothing is dropped) until the grocery is reactivated.
     suspended_at = models.DateTimeField(_("suspendue le"), null=True, blank=True)
+    # Notifications to beneficiaries: the kinds (NotificationKind values) this grocery switched
+    # off, the reminder's delay before orders close, and how early "access ending" is sent.
+    notifications_off = models.JSONField(_("notifications désactivées"), default=list, blank=True)
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("rappel avant la fermeture des commandes (heures)"), default=24
+    )
+    access_ending_days = models.PositiveSmallIntegerField(
+        _("prévenir de la fin d'accès (jours avant)"), default=7
+    )
 
     class Meta:
         verbose_name = _("épicerie")
@@ -87,6 +107,8 @@ class Membership(models.Model):
     # An existing account attached by a grocery (form or import) waits, without any access,
     # until its owner accepts the invitation to join (shops.people).
     pending = models.BooleanField(_("invitation en attente"), default=False)
+    # The NotificationKind values this person switched off (Mon compte, or the one-click link).
+    notifications_off = models.JSONField(_("notifications désactivées"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("membre")
