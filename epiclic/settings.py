@@ -183,6 +183,7 @@ INSTALLED_APPS = [
     "catalog",
     "distributions",
     "reports",
+    "notifications",
     "escarcelle",
     "escarcelle.stock",
     "escarcelle.sales",
