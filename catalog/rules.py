@@ -16,11 +16,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import translation
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import npgettext
 
 from catalog.models import VAT_RATES, Product, Unit
+from epiclic.numbers import decimal_text
 from imports.display import FieldKind, FieldSpec
 
 GTIN_LENGTHS = (8, 12, 13, 14)
@@ -158,13 +158,12 @@ def unit_text(unit: str, quantity: Decimal | str | None) -> str:
     if quantity is None or quantity == "":
         return label
     try:
-        number = Decimal(quantity).normalize()
+        number = Decimal(quantity)
     except ArithmeticError:
         return f"{quantity} {label}"
     if unit == Unit.PIECE:
         label = npgettext("quantité", "pièce", "pièces", 2 if number >= 2 else 1)
-    whole = number == number.to_integral()
-    return f"{number_format(number.quantize(Decimal(1)) if whole else number)} {label}"
+    return f"{decimal_text(number)} {label}"
 
 
 def match_unit(text: str) -> str | None:

@@ -22,11 +22,24 @@ T = TypeVar("T")
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
 
 
+def folded(text: str) -> str:
+    """``text`` without accents, ligatures or case: "Œufs frais" → "oeufs frais"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def name_key(text: str) -> str:
+    """What makes two names the same name: ``folded``, spaces trimmed and collapsed.
+
+    "  Pommes  GOLDEN " and "pommes golden" have the same key (the Escarcelle import
+    proposes to link a hand-made product whose name has the key of an imported one).
+    """
+    return " ".join(folded(text).split())
+
+
 def collation_key(text: str) -> tuple[str, str]:
     """The key sorting ``text`` in French order: letters first, accents and case break ties."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    base = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return (base.casefold(), text)
+    return (folded(text), text)
 
 
 def collated(items: Iterable[T], key: Callable[[T], str], *, reverse: bool = False) -> list[T]:

@@ -1,4 +1,8 @@
-"""The one French decimal parser, and the form field that uses it.
+"""The one French decimal parser, the form field that uses it, and the way numbers are written.
+
+``decimal_text`` and ``euros`` (template filters ``quantity`` and ``euros`` in
+``epiclic/templatetags/numbers.py``) write a quantity ``12,5`` (never ``12,500``) and a price
+``3,20 €`` (a non-breaking space before the sign) in the active language's format.
 
 Every form and every import reads numbers through ``parse_decimal``, so ``2,99``, ``2.99``,
 ``1 234,5`` and ``3 €`` mean the same everywhere, and ``1e26`` or a 40-digit number is refused
@@ -12,6 +16,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
+
+NBSP = "\u00a0"
 
 MAX_DIGITS = 18
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -56,3 +63,39 @@ class FrenchDecimalField(forms.DecimalField):
                     self.error_messages["invalid"], code="invalid"
                 ) from None
         return super().to_python(value)
+
+
+def decimal_text(value: Decimal | int | str | None) -> str:
+    """A quantity or a rate as people write it: ``12,5``, ``2``, ``0,25`` (no trailing zeros,
+    never an exponent); ``""`` for None."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    number = number.normalize()
+    if number == number.to_integral():
+        number = number.quantize(Decimal(1))
+    return number_format(number)
+
+
+def money_text(value: Decimal | int | str | None) -> str:
+    """An amount with its two decimals: ``3,20`` (``""`` for None)."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, ValueError, TypeError):
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    return number_format(number, 2)
+
+
+def euros(value: Decimal | int | str | None) -> str:
+    """An amount in euros: ``3,20 €``, the sign after a non-breaking space."""
+    text = money_text(value)
+    return f"{text}{NBSP}€" if text else ""

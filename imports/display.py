@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
+from epiclic.numbers import decimal_text, money_text
 from imports.rows import Row, Value
 from imports.selectors import ShownRow
 
@@ -45,11 +46,9 @@ def shown(spec: FieldSpec | None, value: Value) -> str:
         return str(spec.choices[value])
     try:
         if spec.kind == FieldKind.MONEY:
-            return number_format(Decimal(value), 2)
+            return money_text(Decimal(value))
         if spec.kind == FieldKind.NUMBER:
-            number = Decimal(value)
-            whole = number == number.to_integral()
-            return number_format(number.quantize(Decimal(1)) if whole else number.normalize())
+            return decimal_text(Decimal(value))
         if spec.kind == FieldKind.DATE:
             return date_format(datetime.date.fromisoformat(value), "SHORT_DATE_FORMAT")
     except (InvalidOperation, ValueError):
@@ -74,6 +73,8 @@ class RowView:
     diff: list[DiffLine]
     # The row's values, shown.
     values: dict[str, str]
+    # A link proposed on a name alone, declined by the manager (``Row.proposed_link``).
+    declined: bool = False
 
 
 def row_views(
@@ -105,6 +106,7 @@ def row_views(
                 for c in item.row.diff
             ],
             values={f: shown(specs.get(f), v) for f, v in item.row.values.items()},
+            declined=item.declined,
         )
         for item in rows
     ]

@@ -156,6 +156,9 @@ class PlanRow(models.Model):
     target_id = models.BigIntegerField(null=True, blank=True)
     # False when the manager unticked the row in the preview.
     kept = models.BooleanField(default=True)
+    # True when the manager declined a link proposed on a name alone (``Row.proposed_link``):
+    # the row then creates a new object.
+    declined = models.BooleanField(default=False)
     data = models.TextField()
 
     class Meta:

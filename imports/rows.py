@@ -69,6 +69,27 @@ class Row:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     person: Person | None = None
+    # A LINK proposed on a name alone (the name of the existing object, ``target_id``): the
+    # manager may decline it in the preview, and the row then creates ``values`` instead.
+    proposed_link: str = ""
+
+    @property
+    def declinable(self) -> bool:
+        return self.status == RowStatus.LINK and bool(self.proposed_link)
+
+    def declined(self) -> Row:
+        """The row a declined proposal becomes: a new object, created from ``values``."""
+        return Row(
+            RowStatus.NEW,
+            key=self.key,
+            name=self.name,
+            i=self.i,
+            line=self.line,
+            values=self.values,
+            warnings=self.warnings,
+            errors=self.errors,
+            person=self.person,
+        )
 
     def change(self, field_name: str) -> Change | None:
         return next((c for c in self.diff if c.field == field_name), None)

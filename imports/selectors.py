@@ -16,6 +16,8 @@ from imports.rows import TO_APPLY, Row, RowStatus, row_load
 class ShownRow:
     row: Row
     kept: bool
+    # A link proposed on a name alone that the manager declined (``Row.proposed_link``).
+    declined: bool = False
 
     @property
     def selectable(self) -> bool:
@@ -46,8 +48,8 @@ class _StoredRows(Sequence[ShownRow]):
 
     def __getitem__(self, index: int | slice) -> ShownRow | list[ShownRow]:
         window = index if isinstance(index, slice) else slice(index, index + 1)
-        stored = self.rows.values_list("data", "kept")[window]
-        shown = [ShownRow(row_load(data), kept) for data, kept in stored]
+        stored = self.rows.values_list("data", "kept", "declined")[window]
+        shown = [ShownRow(row_load(data), kept, declined) for data, kept, declined in stored]
         if isinstance(index, slice):
             return shown
         if not shown:
@@ -71,13 +73,15 @@ def plan_rows(plan: ImportPlan) -> list[Row]:
 
 
 def rows_to_apply(plan: ImportPlan, *, after: int, limit: int | None = None) -> list[Row]:
-    """The kept rows that write something, after index ``after``, in order."""
+    """The kept rows that write something, after index ``after``, in order; a link proposed
+    on a name alone that the manager declined is the new object it would otherwise be."""
     stored = (
         PlanRow.objects.filter(plan=plan, i__gt=after, status__in=TO_APPLY, kept=True)
         .order_by("i")
-        .values_list("data", flat=True)
+        .values_list("data", "declined")
     )
-    return [row_load(data) for data in (stored[:limit] if limit else stored)]
+    rows = [(row_load(data), declined) for data, declined in (stored[:limit] if limit else stored)]
+    return [row.declined() if declined and row.declinable else row for row, declined in rows]
 
 
 def opted_out_count(plan: ImportPlan) -> int:

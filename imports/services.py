@@ -3,7 +3,8 @@
 1. ``plan_create``: an empty plan (``pending``), with the shop's current version.
 2. ``plan_rows_store``: the rows, written in batches, then ``ready`` with counts and a seal.
    ``plan_fail`` instead when the source could not be read.
-3. ``plan_opt_outs_set``: the manager unticks rows in the preview.
+3. ``plan_opt_outs_set``: the manager unticks rows in the preview, or declines a link
+   proposed on a name alone (the row then creates a new object).
 4. ``plan_apply``: checks, claims the plan (``applying``), writes the kept rows in chunks of
    ``CHUNK_ROWS``, each chunk in its own short transaction that also moves the plan's
    ``cursor``; then ``applied``. The database is never locked for the whole import: on
@@ -142,16 +143,30 @@ def plan_fail(*, plan: ImportPlan, errors: list[str], warnings: list[str] | None
     plan.save(update_fields=["status", "errors", "warnings"])
 
 
-def plan_opt_outs_set(*, plan: ImportPlan, shown: list[int], excluded: list[int]) -> None:
-    """Record the manager's choice for the rows ``shown`` on one page of the preview."""
+def plan_opt_outs_set(
+    *,
+    plan: ImportPlan,
+    shown: list[int],
+    excluded: list[int],
+    proposed: list[int] | None = None,
+    declined: list[int] | None = None,
+) -> None:
+    """Record the manager's choice for the rows ``shown`` on one page of the preview: the rows
+    ``excluded`` are not imported; of the links ``proposed`` on a name alone shown there, those
+    ``declined`` create a new object instead."""
     shown_set = set(shown)
     excluded_set = shown_set & set(excluded)
+    proposed_set = shown_set & set(proposed or ())
+    declined_set = proposed_set & set(declined or ())
     with transaction.atomic():
         if not ImportPlan.objects.filter(pk=plan.pk, status=PlanStatus.READY).exists():
             return
         rows = PlanRow.objects.filter(plan=plan)
         rows.filter(i__in=shown_set - excluded_set).update(kept=True)
         rows.filter(i__in=excluded_set).update(kept=False)
+        if proposed_set:
+            rows.filter(i__in=proposed_set - declined_set).update(declined=False)
+            rows.filter(i__in=declined_set).update(declined=True)
 
 
 def _seal_of(plan: ImportPlan) -> str:

@@ -169,6 +169,9 @@ def beneficiary_plan_rows(
             RowStatus.NEW,
             key=item.id,
             name=_display(values, item.id),
+            # Every row carries the remote values, so the preview shows each person's rate,
+            # budget and access end; the writer reads them only for people it creates.
+            values=values,
             warnings=warnings,
             errors=errors,
             person=Person(email=email),
@@ -213,11 +216,8 @@ def beneficiary_plan_rows(
                 if existing is not None:
                     row.target_id = existing.pk
                     row.diff = _diff(_profile_values(existing), values)
-                else:
-                    row.values = values
         else:
             # Shown the same whether the address has an account here, elsewhere or nowhere.
-            row.values = values
             login = beneficiary_login(shop_id=shop.pk, escarcelle_id=item.id)
             account = users.get(email) if email else None
             if account is not None and attachable_by_import(account):

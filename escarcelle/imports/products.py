@@ -6,6 +6,10 @@ and the CSV import: a product is never stored in a state its own form refuses. W
 sends wrong but harmless (a bad barcode, a long name) is a warning and the product is imported
 without it or cut; what would make a wrong product (no price, unknown unit) is an error and the
 row is not imported.
+
+A new product is linked to an unbound one of the shop found by barcode, then by ref; failing
+that, a product with the same name (accents, case and spaces aside) and unit is *proposed* as
+a link, which the manager may decline in the preview (``_propose_links``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from django.utils.translation import gettext as _
 from catalog import rules
 from catalog.models import Product
 from catalog.services import product_plan_rows_write
+from epiclic.collation import name_key
 from escarcelle import schemas
 from imports.rows import Change, Row, RowStatus, Value
 from shops.models import Shop
@@ -209,6 +214,8 @@ def product_plan_rows(
         row.warnings, row.errors = warnings, errors
         rows.append(row)
 
+    _propose_links(rows, [p for p in unbound if p["active"] and p["id"] not in claimed])
+
     seen = set(remote_ids)
     for product in local:
         eid = product["escarcelle_id"]
@@ -224,6 +231,51 @@ def product_plan_rows(
                 )
             )
     return rows, dict(counts)
+
+
+def _same_name(values: dict[str, Value]) -> tuple[str, str]:
+    return name_key(str(values["name"])), str(values["unit"])
+
+
+def _propose_links(rows: list[Row], candidates: list[dict[str, Any]]) -> None:
+    """Propose to link a new product to the one active unbound product of the same name
+    (``name_key``: accents, case and spaces aside) and unit, when neither side is ambiguous.
+
+    The proposal is a LINK the manager may decline in the preview (``Row.proposed_link``):
+    the row then creates the product as before.
+    """
+    local: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for product in candidates:
+        local.setdefault(_same_name(product), []).append(product)
+    new = [row for row in rows if row.status == RowStatus.NEW]
+    remote = Counter(_same_name(row.values) for row in new)
+    for row in new:
+        key = _same_name(row.values)
+        found = local.get(key, [])
+        if not found:
+            continue
+        if len(found) > 1:
+            row.warnings.append(
+                _(
+                    "%(n)d produits créés à la main portent ce nom avec cette unité : aucun "
+                    "n'est proposé à relier"
+                )
+                % {"n": len(found)}
+            )
+            continue
+        if remote[key] > 1:
+            row.warnings.append(
+                _(
+                    "plusieurs produits Escarcelle portent ce nom : « %(name)s » n'est proposé "
+                    "à relier à aucun"
+                )
+                % {"name": found[0]["name"]}
+            )
+            continue
+        match = found[0]
+        row.status, row.target_id = RowStatus.LINK, match["id"]
+        row.proposed_link = match["name"]
+        row.diff = _diff(_local_values(match), row.values)
 
 
 def product_rows_write(shop: Shop, rows: list[Row]) -> dict[str, int]:

@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from catalog import rules
 from catalog.models import Product, StockSource
+from epiclic.collation import collated
 from epiclic.errors import Refusal
 from epiclic.queue import enqueue
 from escarcelle.connection import connection_for
@@ -91,7 +92,15 @@ def _plan_page(request: ShopRequest, kind: str, plan_id: int) -> HttpResponse:
     if request.method == "POST":
         shown = _int_list(request.POST.getlist("shown"))
         kept = request.POST.getlist("keep")
-        plan_opt_outs_set(plan=plan, shown=shown, excluded=[i for i in shown if str(i) not in kept])
+        proposed = _int_list(request.POST.getlist("proposed"))
+        linked = request.POST.getlist("link")
+        plan_opt_outs_set(
+            plan=plan,
+            shown=shown,
+            excluded=[i for i in shown if str(i) not in kept],
+            proposed=proposed,
+            declined=[i for i in proposed if str(i) not in linked],
+        )
         if "confirm" in request.POST:
             try:
                 import_plan_apply(shop=shop, plan_id=plan.pk, user=request.user)
@@ -134,13 +143,25 @@ def _plan_context(request: ShopRequest, plan: ImportPlan, kind: str, here: str) 
         "expired": plan.is_expired(),
     }
     if plan.status == PlanStatus.APPLIED:
-        context["run"] = ImportRun.objects.filter(plan=plan, result="success").first()
-        if kind == ImportKind.PRODUCTS:
+        run = ImportRun.objects.filter(plan=plan, result="success").first()
+        context["run"] = run
+        context["created"] = created = (run.counts.get("new", 0) if run else 0) > 0
+        context["unchanged"] = plan.counts.get("unchanged", 0)
+        context["wrote"] = run is not None and any(
+            run.counts.get(status, 0) for status in ("new", "changed", "link", "deactivate")
+        )
+        if kind == ImportKind.PRODUCTS and created and plan.apply_started_at is not None:
+            # Only what this import created: a re-import that created nothing says nothing.
             no_photo = Product.objects.filter(
-                shop_id=plan.shop_id, stock_source=StockSource.ESCARCELLE, active=True, photo=""
-            ).order_by("name")
-            context["no_photo"] = no_photo[:50]
-            context["no_photo_count"] = no_photo.count()
+                shop_id=plan.shop_id,
+                stock_source=StockSource.ESCARCELLE,
+                active=True,
+                photo="",
+                created_at__gte=plan.apply_started_at,
+            )
+            names = collated(no_photo.values_list("pk", "name"), key=lambda row: row[1])
+            context["no_photo"] = [{"pk": pk, "name": name} for pk, name in names[:50]]
+            context["no_photo_count"] = len(names)
     return context
 
 

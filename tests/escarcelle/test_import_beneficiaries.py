@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.urls import reverse
 
 from escarcelle.imports.plans import import_plan_apply, import_plan_build, import_plan_create
 from imports.models import PlanStatus
@@ -110,3 +111,28 @@ def test_a_second_beneficiary_import_changes_nothing(connected, shop, manager):
     assert {row.status for row in plan_rows(plan)} <= {"unchanged"}
     import_plan_apply(shop=shop, plan_id=plan.pk, user=manager)
     assert list(BeneficiaryProfile.objects.order_by("id").values()) == before
+
+
+def test_the_preview_details_each_persons_rate_budget_and_access_end_the_french_way(
+    connected, shop, manager, manager_client
+):
+    connected.seed(products=0, beneficiaries=2)
+    first, second = connected.beneficiaries()[:2]
+    connected.update_beneficiary(
+        first["id"], active=True, participation_rate="12.5", monthly_budget="1250.5",
+        access_valid_until="2031-12-31",
+    )  # fmt: skip
+    connected.update_beneficiary(
+        second["id"], active=True, monthly_budget=None, access_valid_until=None
+    )
+    plan = build(shop, manager)
+    url = reverse(
+        "escarcelle:import_beneficiaries_plan", kwargs={"shop_slug": shop.slug, "plan_id": plan.pk}
+    )
+    html = manager_client.get(url).content.decode()
+    row = html[html.index(first["id"]) :].split("</tr>")[0]
+    assert "participation 12,5&nbsp;%" in row
+    assert "budget 1250,50\u00a0€ par mois" in row
+    assert "accès jusqu'au 31/12/2031" in row
+    other = html[html.index(second["id"]) :].split("</tr>")[0]
+    assert "sans budget mensuel" in other and "accès sans date de fin" in other

@@ -229,7 +229,7 @@ def test_the_preview_shows_prices_quantities_and_rates_the_french_way(
     plan = import_plan_create(shop=shop, kind="products", user=manager)
     import_plan_build(plan_id=plan.pk)
     new = manager_client.get(plan_url(plan) + "?statut=new").content.decode()
-    assert "3,20 € · 0,25 " in new
+    assert "3,20\u00a0€ · 0,25 " in new
     assert "3.20" not in new
 
 
