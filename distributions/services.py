@@ -30,7 +30,7 @@ from distributions.rules import (
     quantity_error,
     quantity_text,
 )
-from distributions.signals import distribution_validated
+from distributions.signals import distribution_validated, order_changed, orders_opened
 from epiclic.errors import Refusal
 from shops.models import Membership
 
@@ -74,6 +74,7 @@ def _order_confirm_locked(
     if not checked.lines:
         raise Refusal(_("Votre panier est vide."), code="empty_cart")
     order = checked.existing
+    change = "changed" if order and order.status == OrderStatus.CONFIRMED else "confirmed"
     if order is None:
         order = Order.objects.create(
             shop_id=membership.shop_id,
@@ -89,6 +90,7 @@ def _order_confirm_locked(
     for line in checked.lines:
         line.order = order
     OrderLine.objects.bulk_create(checked.lines)
+    order_changed.send(sender=Order, order=order, change=change)
     return order
 
 
@@ -100,6 +102,7 @@ def order_cancel(*, order: Order) -> Order:
         raise Refusal(_("Cette commande est déjà annulée."))
     order.status = OrderStatus.CANCELLED
     order.save(update_fields=["status", "updated_at"])
+    order_changed.send(sender=Order, order=order, change="cancelled")
     return order
 
 
@@ -250,9 +253,11 @@ def distribution_open_now(*, distribution: Distribution, user: User) -> Distribu
         code="not_upcoming",
     )
     distribution.orders_open_at = now
-    return _lifecycle_record(
+    _lifecycle_record(
         distribution, field="orders_open_at", action=DistributionAction.OPENED, user=user, now=now
     )
+    orders_opened.send(sender=Distribution, distribution=distribution)
+    return distribution
 
 
 @transaction.atomic

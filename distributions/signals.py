@@ -14,3 +14,12 @@ from django.dispatch import Signal
 # outbox) are committed together or not at all. Work outside the database (queueing a task)
 # belongs in ``transaction.on_commit``.
 distribution_validated = Signal()
+
+# Sent by ``distribution_open_now`` inside its transaction, once the orders are open; keyword
+# argument ``distribution``. The notifications app tells the beneficiaries.
+orders_opened = Signal()
+
+# Sent by ``order_confirm`` and ``order_cancel`` inside their transaction; keyword arguments
+# ``order`` and ``change`` ("confirmed", "changed" or "cancelled"). A receiver must not fail
+# the order: the notifications app writes in a savepoint and logs its own errors.
+order_changed = Signal()

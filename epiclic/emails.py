@@ -16,12 +16,15 @@ Django's own password-reset e-mail stays Django's (``PasswordResetView``).
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
-from collections.abc import Callable, Iterable, Mapping
+import smtplib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template import TemplateDoesNotExist
@@ -37,13 +40,18 @@ MAX_ATTEMPTS = 6
 LEASE = datetime.timedelta(minutes=5)
 BATCH = 100
 
-# Set by epiclic.tasks: how a queued e-mail reaches the worker after the commit.
+# Set by epiclic.tasks: how a queued e-mail (or a batch of them) reaches the worker after the
+# commit.
 _enqueue: Callable[[int], Any] | None = None
+_enqueue_batch: Callable[[list[int]], Any] | None = None
 
 
-def set_enqueue(enqueue: Callable[[int], Any]) -> None:
-    global _enqueue
+def set_enqueue(
+    enqueue: Callable[[int], Any], enqueue_batch: Callable[[list[int]], Any] | None = None
+) -> None:
+    global _enqueue, _enqueue_batch
     _enqueue = enqueue
+    _enqueue_batch = enqueue_batch
 
 
 def site_url(path: str = "") -> str:
@@ -90,9 +98,52 @@ def email_queue(
     return email
 
 
-def _safe_enqueue(send: Callable[[int], Any], pk: int) -> None:
+def _safe_enqueue(send: Callable[[Any], Any], pk: int | list[int]) -> None:
     # The queue may be unreachable (Redis down): the periodic sweep sends the row later.
     queue.enqueue(send, pk)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One e-mail of a batch given to ``email_queue_many`` (same fields as ``email_queue``)."""
+
+    name: str
+    to: Sequence[str]
+    context: Mapping[str, Any]
+    shop_id: int | None = None
+    language: str = "fr"
+
+
+def email_queue_many(drafts: Sequence[Draft]) -> list[OutgoingEmail | None]:
+    """``email_queue`` for many e-mails at once (a notification to every beneficiary): the rows
+    are written with one bulk insert per ``BATCH`` and, after the commit, each ``BATCH`` is
+    sent by one task over one SMTP connection. ``None`` where a draft has no recipient."""
+    rows: list[OutgoingEmail] = []
+    answer: list[OutgoingEmail | None] = []
+    for draft in drafts:
+        recipients = [address for address in draft.to if address]
+        if not recipients:
+            answer.append(None)
+            continue
+        subject, text, html = render(draft.name, draft.context, language=draft.language)
+        row = OutgoingEmail(
+            kind=draft.name,
+            shop_id=draft.shop_id,
+            to=recipients,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+        )
+        rows.append(row)
+        answer.append(row)
+    OutgoingEmail.objects.bulk_create(rows, batch_size=BATCH)
+    if _enqueue_batch is not None:
+        enqueue = _enqueue_batch
+        pks = [row.pk for row in rows]
+        for start in range(0, len(pks), BATCH):
+            chunk = pks[start : start + BATCH]
+            transaction.on_commit(lambda chunk=chunk: _safe_enqueue(enqueue, chunk))  # type: ignore[misc]
+    return answer
 
 
 def _due(now: datetime.datetime) -> Q:
@@ -107,49 +158,100 @@ def _backoff(attempts: int) -> datetime.timedelta:
 
 def email_send(*, pk: int, now: datetime.datetime | None = None) -> bool:
     """Send one recorded e-mail if it is due and no other worker holds it. True if sent."""
+    return email_send_batch(pks=[pk], now=now) == 1
+
+
+def email_send_batch(*, pks: Sequence[int], now: datetime.datetime | None = None) -> int:
+    """Send the recorded e-mails ``pks`` that are due and that no other worker holds, over one
+    SMTP connection. Each is marked sent (or failed, for a retry) as soon as it is tried, so a
+    worker dying half-way resends nothing already sent. Returns how many were sent."""
     clock = now or timezone.now()
-    claimed = OutgoingEmail.objects.filter(_due(clock), pk=pk).update(claimed_until=clock + LEASE)
+    # The lease's exact instant tells this worker's rows from another's.
+    lease = clock + LEASE + datetime.timedelta(microseconds=_claims.__next__() % 1000)
+    claimed = OutgoingEmail.objects.filter(_due(clock), pk__in=list(pks)).update(
+        claimed_until=lease
+    )
     if not claimed:
-        return False
-    email = OutgoingEmail.objects.get(pk=pk)
+        return 0
+    emails = list(
+        OutgoingEmail.objects.filter(pk__in=list(pks), claimed_until=lease).order_by("pk")
+    )
+    sent = 0
+    connection = get_connection(fail_silently=False)
+    try:
+        unreachable: Exception | None = None
+        for email in emails:
+            if unreachable is not None:
+                # The server is down or hangs: the rest waits for its retry without a try each.
+                _record_failure(email, unreachable, clock)
+                continue
+            try:
+                _message(email, connection).send(fail_silently=False)
+            except Exception as exc:  # any transport failure: record it, retry later
+                _record_failure(email, exc, clock)
+                if isinstance(exc, UNREACHABLE):
+                    unreachable = exc
+                continue
+            OutgoingEmail.objects.filter(pk=email.pk).update(
+                status=EmailStatus.SENT,
+                sent_at=timezone.now(),
+                attempts=email.attempts + 1,
+                claimed_until=None,
+                last_error="",
+                body_text="",
+                body_html="",
+            )
+            sent += 1
+    finally:
+        try:
+            connection.close()
+        except Exception:  # a connection that never opened, or already broken
+            log.debug("SMTP connection not closed cleanly")
+    return sent
+
+
+_claims = itertools.count()
+UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPServerDisconnected,
+)
+
+
+def _message(email: OutgoingEmail, connection: Any) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
-        subject=email.subject, body=email.body_text, from_email=None, to=list(email.to)
+        subject=email.subject,
+        body=email.body_text,
+        from_email=None,
+        to=list(email.to),
+        connection=connection,
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
-    try:
-        message.send(fail_silently=False)
-    except Exception as exc:  # any transport failure: record it, retry later
-        attempts = email.attempts + 1
-        failed = attempts >= MAX_ATTEMPTS
-        reason = f"{type(exc).__name__}: {exc}"[:1000]
-        log.warning(
-            "e-mail %s (%s, shop %s) not sent, attempt %s%s: %s",
-            email.pk,
-            email.kind,
-            email.shop_id,
-            attempts,
-            " — giving up" if failed else "",
-            type(exc).__name__,
-        )
-        OutgoingEmail.objects.filter(pk=pk).update(
-            attempts=attempts,
-            last_error=reason,
-            status=EmailStatus.FAILED if failed else EmailStatus.PENDING,
-            next_attempt_at=clock + _backoff(attempts),
-            claimed_until=None,
-        )
-        return False
-    OutgoingEmail.objects.filter(pk=pk).update(
-        status=EmailStatus.SENT,
-        sent_at=timezone.now(),
-        attempts=email.attempts + 1,
-        claimed_until=None,
-        last_error="",
-        body_text="",
-        body_html="",
+    return message
+
+
+def _record_failure(email: OutgoingEmail, exc: Exception, clock: datetime.datetime) -> None:
+    attempts = email.attempts + 1
+    failed = attempts >= MAX_ATTEMPTS
+    reason = f"{type(exc).__name__}: {exc}"[:1000]
+    log.warning(
+        "e-mail %s (%s, shop %s) not sent, attempt %s%s: %s",
+        email.pk,
+        email.kind,
+        email.shop_id,
+        attempts,
+        " — giving up" if failed else "",
+        type(exc).__name__,
     )
-    return True
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        attempts=attempts,
+        last_error=reason,
+        status=EmailStatus.FAILED if failed else EmailStatus.PENDING,
+        next_attempt_at=clock + _backoff(attempts),
+        claimed_until=None,
+    )
 
 
 def email_send_due(*, now: datetime.datetime | None = None) -> int:
@@ -160,7 +262,7 @@ def email_send_due(*, now: datetime.datetime | None = None) -> int:
         .order_by("next_attempt_at", "pk")
         .values_list("pk", flat=True)[:BATCH]
     )
-    return sum(email_send(pk=pk, now=clock) for pk in pks)
+    return email_send_batch(pks=pks, now=clock) if pks else 0
 
 
 def email_purge(*, now: datetime.datetime | None = None, days: int = 90) -> int:

@@ -14,6 +14,11 @@ def email_send_task(pk: int) -> None:
     emails.email_send(pk=pk)
 
 
+@db_task()
+def email_send_batch_task(pks: list[int]) -> None:
+    emails.email_send_batch(pks=pks)
+
+
 @db_periodic_task(crontab(minute="*"))
 def email_send_due_task() -> None:
     emails.email_send_due()
@@ -30,4 +35,4 @@ def sessions_clear_task() -> None:
     call_command("clearsessions")
 
 
-emails.set_enqueue(email_send_task)
+emails.set_enqueue(email_send_task, email_send_batch_task)

@@ -24,6 +24,7 @@ urlpatterns = [
         name="invitation_accept",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("compte/notifications/", include("notifications.urls")),
     path("compte/connexion/", SignInView.as_view(), name="login"),
     path("compte/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(

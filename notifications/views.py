@@ -1,0 +1,31 @@
+"""The one-click opt-out link of every notification: no sign-in, a button to confirm (a link
+scanner that opens the page switches nothing off)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from notifications.services import notification_switch_off, optout_read
+from shops.models import Membership, NotificationKind
+
+
+@require_http_methods(["GET", "POST"])
+def optout(request: HttpRequest, token: str) -> HttpResponse:
+    read = optout_read(token)
+    membership = None
+    if read is not None:
+        membership = Membership.objects.select_related("shop").filter(pk=read[0]).first()
+    if read is None or membership is None:
+        return render(request, "notifications/optout.html", {"invalid": True}, status=404)
+    kind = read[1]
+    done = kind in (membership.notifications_off or [])
+    if request.method == "POST" and not done:
+        notification_switch_off(membership=membership, kind=kind)
+        done = True
+    return render(
+        request,
+        "notifications/optout.html",
+        {"shop": membership.shop, "kind_label": NotificationKind(kind).label, "done": done},
+    )
