@@ -1,4 +1,4 @@
-"""Forms of the shop pages: the beneficiary profile."""
+"""Forms of the shop pages: the beneficiary profile, the notification settings."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from epiclic.numbers import FrenchDecimalField
-from shops.models import BeneficiaryProfile
+from shops.models import BeneficiaryProfile, NotificationKind, Shop
 
 PROFILE_FIELDS = [
     "card_number",
@@ -100,3 +100,61 @@ class BeneficiaryCreateForm(BeneficiaryForm):
 
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    """*Paramètres*: which e-mails the grocery sends its beneficiaries, and when."""
+
+    # The reminder goes within an ordering window; two weeks before closing is already more.
+    REMINDER_HOURS_MAX = 14 * 24
+    ACCESS_ENDING_DAYS_MAX = 90
+
+    kinds_on = forms.MultipleChoiceField(
+        label=_("E-mails envoyés aux bénéficiaires"),
+        choices=NotificationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Chaque bénéficiaire peut aussi se désabonner d'un type d'e-mail."),
+    )
+
+    class Meta:
+        model = Shop
+        fields = ["reminder_hours", "access_ending_days"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        off = self.instance.notifications_off or []
+        self.fields["kinds_on"].initial = [k for k in NotificationKind.values if k not in off]
+
+    def clean_reminder_hours(self) -> int:
+        hours: int = self.cleaned_data["reminder_hours"]
+        if hours < 1:
+            raise forms.ValidationError(
+                _("Au moins 1 heure. Pour ne pas envoyer de rappel, décochez-le ci-dessus.")
+            )
+        if hours > self.REMINDER_HOURS_MAX:
+            raise forms.ValidationError(
+                _(
+                    "Le rappel ne peut pas partir plus de %(max)s heures (14 jours) avant la "
+                    "fermeture des commandes : c'est plus long qu'une période de commande."
+                )
+                % {"max": self.REMINDER_HOURS_MAX}
+            )
+        return hours
+
+    def clean_access_ending_days(self) -> int:
+        days: int = self.cleaned_data["access_ending_days"]
+        if not 1 <= days <= self.ACCESS_ENDING_DAYS_MAX:
+            raise forms.ValidationError(
+                _("Entre 1 et %(max)s jours. Pour ne pas prévenir, décochez-le ci-dessus.")
+                % {"max": self.ACCESS_ENDING_DAYS_MAX}
+            )
+        return days
+
+    def save(self, commit: bool = True) -> Shop:
+        shop: Shop = super().save(commit=False)
+        on = set(self.cleaned_data["kinds_on"])
+        shop.notifications_off = [k for k in NotificationKind.values if k not in on]
+        if commit:
+            shop.save(update_fields=["reminder_hours", "access_ending_days", "notifications_off"])
+        return shop

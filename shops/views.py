@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from shops.access import AuthenticatedRequest, ShopRequest, manager_view, member_view
+from shops.forms import NotificationSettingsForm
 from shops.models import Membership, Role, Shop
 
 
@@ -43,4 +46,9 @@ def shop_home(request: ShopRequest) -> HttpResponse:
 
 @manager_view
 def settings_index(request: ShopRequest) -> HttpResponse:
-    return render(request, "shops/settings.html", {})
+    form = NotificationSettingsForm(request.POST or None, instance=request.shop)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Réglages des e-mails enregistrés."))
+        return redirect("shops:settings", shop_slug=request.shop.slug)
+    return render(request, "shops/settings.html", {"notification_form": form})
