@@ -78,38 +78,48 @@ def _charts(months: list[selectors.MonthRow]) -> list[Chart]:
     ]
 
 
-def _sections(lines: QuerySet[OrderLine], *, budget_months: int) -> dict[str, Any]:
-    beneficiaries, totals = selectors.by_beneficiary(lines, months=budget_months)
+def _sections(
+    figures: list[selectors.OrderFigures], lines: QuerySet[OrderLine], *, budget_months: int
+) -> dict[str, Any]:
     products = selectors.by_product(lines)
     return {
-        "totals": totals,
-        "bands": selectors.by_band(lines),
-        "categories": selectors.by_category(lines),
-        "beneficiaries": beneficiaries,
+        "totals": selectors.totals_of(figures),
+        "bands": selectors.by_band(figures),
+        "categories": selectors.by_category(products),
+        "beneficiaries": selectors.by_beneficiary(figures, months=budget_months),
         "most_ordered": selectors.most_ordered(products),
         "most_short": selectors.most_short(products),
     }
 
 
 def period_report(*, shop: Shop, period: Period) -> Report:
-    """Six queries whatever the number of lines."""
+    """Four queries whatever the number of lines: the orders' figures (over the period and
+    the chart's months at once), their distributions, their households, the products."""
     start, end = period.bounds()
-    lines = selectors.report_lines(shop=shop, start=start, end=end)
     months = chart_months(period)
     chart_period = Period(months[0], add_months(months[-1], 1) - datetime.timedelta(days=1))
     chart_start, chart_end = chart_period.bounds()
-    by_month = selectors.by_month(
-        selectors.report_lines(shop=shop, start=chart_start, end=chart_end), months=months
+    figures = selectors.order_figures(
+        selectors.report_lines(shop=shop, start=min(start, chart_start), end=max(end, chart_end))
     )
+    distributions = selectors.distributions_of(figures)
+    in_period = {pk for pk, info in distributions.items() if start <= info.starts_at < end}
+    by_month = selectors.by_month(figures, distributions, months=months)
+    figures = [row for row in figures if row.distribution_id in in_period]
     return Report(
         period=period,
-        distributions=selectors.by_distribution(lines),
+        distributions=selectors.by_distribution(figures, distributions),
         months=by_month,
         charts=_charts(by_month),
-        **_sections(lines, budget_months=len(period.months())),
+        **_sections(
+            figures,
+            selectors.report_lines(shop=shop, start=start, end=end),
+            budget_months=len(period.months()),
+        ),
     )
 
 
 def distribution_report(*, shop: Shop, distribution: Distribution) -> Report:
     lines = selectors.report_lines(shop=shop, distribution=distribution)
-    return Report(distribution=distribution, **_sections(lines, budget_months=1))
+    figures = selectors.order_figures(lines)
+    return Report(distribution=distribution, **_sections(figures, lines, budget_months=1))

@@ -173,15 +173,17 @@ def _statement(request: ShopRequest, pk: int) -> Statement:
     lines = selectors.report_lines(shop=request.shop, start=start, end=end, membership=membership)
     profile = member_profile(membership)
     budget = profile.monthly_budget if profile else None
+    figures = selectors.order_figures(lines)
+    distributions = selectors.distributions_of(figures)
     return Statement(
         membership=membership,
         name=member_name(membership),
         period=period,
-        totals=selectors.totals(lines),
-        distributions=selectors.by_distribution(lines),
+        totals=selectors.totals_of(figures),
+        distributions=selectors.by_distribution(figures, distributions),
         months=[
             MonthBudget(label=month_label(row.month), row=row, budget=budget)
-            for row in selectors.by_month(lines, months=period.months())
+            for row in selectors.by_month(figures, distributions, months=period.months())
         ],
         card_number=profile.card_number if profile else "",
         rate=profile.participation_rate if profile else None,
