@@ -16,7 +16,7 @@ import datetime
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,6 +32,7 @@ from catalog.models import Product
 from distributions.models import Distribution
 from distributions.pricing import solidarity_price
 from distributions.selectors import orderable_products
+from epiclic.collation import collation_key
 from shops.models import Shop
 
 log = logging.getLogger("distributions.offer")
@@ -52,9 +53,20 @@ def offer_versions(*, distribution: Distribution) -> list[tuple[int, datetime.da
     return list(orderable_products(distribution=distribution).values_list("pk", "updated_at"))
 
 
+def offer_sorted(products: Iterable[Product]) -> list[Product]:
+    """The page's order: categories, then names within each, in French order (``Céréales``
+    before ``Crème``, ``Œufs`` among the O), the same on SQLite and PostgreSQL; the products
+    without a category ("Autres produits") last."""
+    return sorted(
+        products,
+        key=lambda p: (not p.category, collation_key(p.category), collation_key(p.name), p.pk),
+    )
+
+
 def _key(distribution: Distribution, shop: Shop, rate: Decimal, versions: list) -> str:
     digest = hashlib.sha256(repr(versions).encode()).hexdigest()[:32]
-    return f"offer:{distribution.pk}:{shop.slug}:{rate.normalize()}:{get_language()}:{digest}"
+    # "offer2": lists cached before the French order are not served.
+    return f"offer2:{distribution.pk}:{shop.slug}:{rate.normalize()}:{get_language()}:{digest}"
 
 
 def offer_segments(
@@ -69,7 +81,10 @@ def offer_segments(
         segments = None
     if segments is None:
         products = orderable_products(distribution=distribution)
-        rows = [OfferRow(product=p, price=solidarity_price(p.price, rate)) for p in products]
+        rows = [
+            OfferRow(product=p, price=solidarity_price(p.price, rate))
+            for p in offer_sorted(products)
+        ]
         html = render_to_string("distributions/_offer.html", {"rows": rows, "shop": shop})
         segments = _MEMBER_CELLS.split(html)
         try:
