@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -98,6 +99,14 @@ class Product(models.Model):
     @property
     def is_bound_to_escarcelle(self) -> bool:
         return bool(self.escarcelle_id)
+
+    @property
+    def photo_version(self) -> str:
+        """The ``?v=`` of the photo's and thumbnail's URLs: each new photo gets new file names
+        (catalog.photos), so the version changes with it and only with it, and a browser may
+        keep a photo for a year (catalog.views.products._serve)."""
+        names = f"{self.photo.name}|{self.thumbnail.name}"
+        return hashlib.sha256(names.encode()).hexdigest()[:12]
 
 
 class Catalogue(models.Model):

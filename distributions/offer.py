@@ -6,8 +6,8 @@ holds the id and ``updated_at`` of every product offered: a price change, a new 
 product archived, added to or removed from a catalogue of the distribution, or a catalogue
 going out of its period changes the key, so a stale list is never served (the old entry just
 expires). What is each member's own — what they can still order (stock moves with every
-order, so it is never cached), the quantity in their cart, the form with their CSRF token —
-is filled in at each request by ``member_cells``.
+order, so it is never cached), the quantity in their cart —
+is filled in at each request by ``MemberCells``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import datetime
 import hashlib
 import logging
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -70,9 +71,15 @@ def _key(distribution: Distribution, shop: Shop, rate: Decimal, versions: list) 
 
 
 def offer_segments(
-    *, distribution: Distribution, shop: Shop, rate: Decimal, versions: list
+    *,
+    distribution: Distribution,
+    shop: Shop,
+    rate: Decimal,
+    versions: list,
+    product_ids: list[int] | None = None,
 ) -> list[str]:
-    """The shared part of the list, split around each product's member cells."""
+    """The shared part of the list, split around each product's member cells; only
+    ``product_ids`` when given (a search: ``versions`` then holds only theirs too)."""
     key = _key(distribution, shop, rate, versions)
     try:
         segments: list[str] | None = cache.get(key)
@@ -80,7 +87,7 @@ def offer_segments(
         log.warning("offer cache unreachable: the product list is rendered for this request")
         segments = None
     if segments is None:
-        products = orderable_products(distribution=distribution)
+        products = orderable_products(distribution=distribution, product_ids=product_ids)
         rows = [
             OfferRow(product=p, price=solidarity_price(p.price, rate))
             for p in offer_sorted(products)
@@ -92,6 +99,20 @@ def offer_segments(
         except Exception:
             log.warning("offer cache unreachable: the product list is not kept")
     return segments
+
+
+def _folded(text: str) -> str:
+    """Lower case without accents: « pâtes » is found by « pates »."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def offer_search(*, distribution: Distribution, query: str) -> list[int]:
+    """The ids of the products offered whose name holds every word of ``query`` (the ordering
+    page's search without JavaScript; static/epiclic.js filters the same way in the page)."""
+    words = _folded(query).split()
+    names = orderable_products(distribution=distribution).values_list("pk", "name")
+    return [pk for pk, name in names if all(word in _folded(name) for word in words)]
 
 
 def offer_html(segments: list[str], cells: Callable[[int, SafeString], str]) -> SafeString:
@@ -107,24 +128,17 @@ def offer_html(segments: list[str], cells: Callable[[int, SafeString], str]) -> 
 
 
 class MemberCells:
-    """The two cells of a row that are the member's own: available, and the cart form.
+    """The two cells of a row that are the member's own: available, and quantity + button.
 
-    Built once per page (translations, URL and CSRF token escaped once); each row then only
+    Built once per page (translations escaped once); each row then only
     formats two numbers, which is what keeps 87 rows cheap. The cells carry ids
     (``avail-<id>``, ``qty-<id>``) so that the page's poll can replace them out of band
     (``oob``) when what the member can order changes.
     """
 
-    def __init__(self, *, cart_url: str, csrf: str) -> None:
+    def __init__(self) -> None:
         self.label = escape(_("Disponible :"))
-        url = escape(cart_url)
         self.sold_out = f'<span class="flag">{escape(_("épuisé"))}</span>'
-        self.form = (
-            f'<form method="post" action="{url}" hx-post="{url}"'
-            ' hx-target="#cart" hx-swap="outerHTML" role="group" style="margin:0">'
-            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
-            '<input type="hidden" name="product" value="'
-        )
         self.quantity_label = escape(_("Quantité"))
         self.add = escape(_("Ajouter"))
         self.change = escape(_("Modifier"))
@@ -144,10 +158,12 @@ class MemberCells:
         if not available:
             return f"{head}{self.sold_out}{qty}</td>"
         quantity = formats.localize(in_cart.normalize()) if in_cart else "1"
+        # No form per row: the page's one form around the list (one CSRF token) is sent by
+        # the row's button, named by the product (``product=<id>``, ``quantity-<id>``).
         return (
-            f"{head}{escape(formats.localize(available.normalize()))}{qty}{self.form}"
-            f'{product_id}"><input name="quantity" inputmode="decimal"'
-            f' value="{escape(quantity)}" aria-label="{self.quantity_label} {name}"'
-            f' style="max-width:5rem"><button type="submit" id="add-{product_id}">'
-            f"{self.change if in_cart else self.add}</button></form></td>"
+            f"{head}{escape(formats.localize(available.normalize()))}{qty}"
+            f'<input name="quantity-{product_id}" inputmode="decimal"'
+            f' value="{escape(quantity)}" aria-label="{self.quantity_label} {name}">'
+            f'<button type="submit" name="product" value="{product_id}" id="add-{product_id}">'
+            f"{self.change if in_cart else self.add}</button></td>"
         )

@@ -196,6 +196,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "epiclic.limits.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed (brotli or gzip) after every other middleware wrote them; static files
+    # never reach it (whitenoise above serves them already compressed).
+    "epiclic.compression.CompressionMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -280,6 +283,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "epiclic" / "public"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 # A request body above this is refused (413) from its headers, before it is received
 # (epiclic/limits.py); the largest legitimate ones are a photo (8 Mo) and a CSV import (5 Mo).

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +23,7 @@ from epiclic.errors import Refusal
 from shops.access import ShopRequest, access_object, manager_view, member_view
 
 PAGE_SIZE = 50
+PHOTO_MAX_AGE = 365 * 24 * 3600
 
 
 def _products_url(request: ShopRequest) -> str:
@@ -118,23 +124,43 @@ def product_delete(request: ShopRequest, pk: int) -> HttpResponse:
     return render(request, "catalog/product_confirm_delete.html", context)
 
 
-def _serve(name: str) -> FileResponse:
+def _serve(request: ShopRequest, product: Product, name: str) -> HttpResponseBase:
+    """A photo or thumbnail with validators: a file name is never reused (catalog.photos), so
+    its digest is a strong ETag and the file's time its Last-Modified; a URL carrying the
+    current ``?v=`` (``Product.photo_version``) is kept a year, any other a day."""
     if not name or not default_storage.exists(name):
         raise Http404
-    response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
-    # The URL carries a version (?v=…), so the browser may keep it; never a shared cache.
-    response["Cache-Control"] = "private, max-age=86400"
+    etag = f'"{hashlib.sha256(name.encode()).hexdigest()[:16]}"'
+    modified = default_storage.get_modified_time(name)
+    not_modified = get_conditional_response(
+        request, etag=etag, last_modified=int(modified.timestamp())
+    )
+    if not_modified is not None:
+        response: HttpResponseBase = not_modified
+    else:
+        response = FileResponse(default_storage.open(name, "rb"), content_type="image/jpeg")
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(modified.timestamp())
+    # Private: a photo is only shown to the shop's members, never kept by a shared cache.
+    if request.GET.get("v") == product.photo_version:
+        response["Cache-Control"] = f"private, max-age={PHOTO_MAX_AGE}, immutable"
+    else:
+        response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
 @member_view
-def product_photo(request: ShopRequest, pk: int) -> FileResponse:
-    product = access_object(request.shop, Product.objects.only("photo", "shop_id"), pk=pk)
-    return _serve(product.photo.name)
+def product_photo(request: ShopRequest, pk: int) -> HttpResponseBase:
+    product = access_object(
+        request.shop, Product.objects.only("photo", "thumbnail", "shop_id"), pk=pk
+    )
+    return _serve(request, product, product.photo.name)
 
 
 @member_view
-def product_thumbnail(request: ShopRequest, pk: int) -> FileResponse:
-    product = access_object(request.shop, Product.objects.only("thumbnail", "shop_id"), pk=pk)
-    return _serve(product.thumbnail.name)
+def product_thumbnail(request: ShopRequest, pk: int) -> HttpResponseBase:
+    product = access_object(
+        request.shop, Product.objects.only("photo", "thumbnail", "shop_id"), pk=pk
+    )
+    return _serve(request, product, product.thumbnail.name)

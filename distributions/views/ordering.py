@@ -10,9 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -149,14 +147,9 @@ def _member_figures(
     return MemberFigures(can_order=can_order, known_at=min(known, default=None))
 
 
-def _member_cells(request: ShopRequest, distribution: Distribution) -> offer.MemberCells:
-    cart_url = reverse(
-        "distributions:cart", kwargs={"shop_slug": request.shop.slug, "pk": distribution.pk}
-    )
-    return offer.MemberCells(cart_url=cart_url, csrf=get_token(request))
-
-
-def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[str, Any]:
+def _order_page_data(
+    request: ShopRequest, distribution: Distribution, query: str = ""
+) -> dict[str, Any]:
     profile = member_profile(request.membership)
     own = _own_order(request, distribution)
     if own is not None and not carts.cart_exists(request, distribution):
@@ -166,9 +159,18 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
     figures = _member_figures(request, versions, own)
     can_order = figures.can_order
     cart = carts.cart_get(request, distribution)
-    cells = _member_cells(request, distribution)
+    cells = offer.MemberCells()
+    shown, found = versions, None
+    if query:  # the search without JavaScript: only the matching products are sent
+        found = offer.offer_search(distribution=distribution, query=query)
+        matching = set(found)
+        shown = [version for version in versions if version[0] in matching]
     segments = offer.offer_segments(
-        distribution=distribution, shop=request.shop, rate=rate, versions=versions
+        distribution=distribution,
+        shop=request.shop,
+        rate=rate,
+        versions=shown,
+        product_ids=found,
     )
     html = offer.offer_html(
         segments,
@@ -186,6 +188,8 @@ def _order_page_data(request: ShopRequest, distribution: Distribution) -> dict[s
         "offer": html,
         "can_order": can_order,
         "figures": figures,
+        "query": query,
+        "found": len(found or ()),
         **_cart_context(request, distribution, in_cart, own),
     }
 
@@ -199,7 +203,7 @@ def order_distribution(request: ShopRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "distributions/order_distribution.html",
-        _order_page_data(request, distribution),
+        _order_page_data(request, distribution, request.GET.get("q", "").strip()[:100]),
     )
 
 
@@ -251,7 +255,7 @@ def _changed_cells(
 ) -> SafeString:
     if not changed:
         return mark_safe("")
-    cells = _member_cells(request, distribution)
+    cells = offer.MemberCells()
     cart = carts.cart_get(request, distribution)
     names = dict(Product.objects.filter(pk__in=changed).values_list("pk", "name"))
     return mark_safe(  # noqa: S308 - MemberCells escapes what it formats
@@ -268,6 +272,17 @@ def _changed_cells(
     )
 
 
+def _cart_line_data(request: ShopRequest) -> dict[str, str]:
+    """One line of the cart from a post: ``product`` and ``quantity`` (the cart's own ✕
+    buttons, scripts), or the ordering page's one form, where the row's button names the
+    product and its field is ``quantity-<id>``."""
+    product = request.POST.get("product", "")
+    quantity = request.POST.get("quantity")
+    if quantity is None:
+        quantity = request.POST.get(f"quantity-{product}", "")
+    return {"product": product, "quantity": quantity}
+
+
 @beneficiary_view
 @require_POST
 def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
@@ -277,10 +292,12 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
     refuse is refused now, with its message, and the cart keeps what it had.
     """
     distribution = access_object(request.shop, Distribution.objects.select_related("shop"), pk=pk)
-    form = CartLineForm(request.POST)
+    form = CartLineForm(_cart_line_data(request))
     error = None
     changed = None
-    if not form.is_valid():
+    if not request.POST.get("product"):
+        error = _("Choisissez « Ajouter » ou « Modifier » sur la ligne du produit.")
+    elif not form.is_valid():
         error = form_errors_text(form)
     else:
         changed = form.cleaned_data["product"]
@@ -312,6 +329,7 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
                 # The product row's button follows: Ajouter ↔ Modifier.
                 "changed_id": changed,
                 "changed_in_cart": changed in cart,
+                "swap_summary": True,
             },
         )
     if error:
