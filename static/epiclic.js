@@ -70,3 +70,43 @@ document.addEventListener("input", function (event) {
     }
   });
 });
+
+// A table wider than the screen scrolls sideways inside a region that the keyboard can reach
+// and that names itself after the table's caption or nearest heading (WCAG 2.1.1); a hint says
+// so while columns are hidden. Without script the page itself scrolls sideways. Tables that
+// reflow into cards on a phone (.order-products, .delivery-lines) or are small (.compact)
+// are left alone.
+function epiclicScrollRegions(root) {
+  root.querySelectorAll("main table:not(.order-products):not(.delivery-lines):not(.compact)").forEach(function (table) {
+    if (table.parentElement.classList.contains("table-scroll")) {
+      return;
+    }
+    var label = table.caption ? table.caption.textContent : table.getAttribute("aria-label");
+    if (!label) {
+      var headings = Array.prototype.filter.call(document.querySelectorAll("main h1, main h2, main h3"), function (heading) {
+        return heading.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING;
+      });
+      label = headings.length ? headings[headings.length - 1].textContent : document.title;
+    }
+    var region = document.createElement("div");
+    region.className = "table-scroll";
+    region.setAttribute("role", "region");
+    region.setAttribute("tabindex", "0");
+    region.setAttribute("aria-label", label.replace(/\s+/g, " ").trim());
+    var hint = document.createElement("p");
+    hint.className = "table-scroll-hint muted";
+    hint.hidden = true;
+    hint.textContent = document.body.dataset.tableScrollHint || "→";
+    table.parentElement.insertBefore(hint, table);
+    table.parentElement.insertBefore(region, table);
+    region.appendChild(table);
+    function update() {
+      hint.hidden = region.scrollLeft + region.clientWidth >= region.scrollWidth - 2;
+    }
+    region.addEventListener("scroll", update, {passive: true});
+    window.addEventListener("resize", update);
+    update();
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { epiclicScrollRegions(document); });
+document.addEventListener("htmx:load", function (event) { epiclicScrollRegions(event.detail.elt.ownerDocument); });

@@ -20,6 +20,9 @@ def test_a_manager_switches_to_english_and_the_navigation_follows(page):
     expect(nav.get_by_role("link", name="Paramètres")).to_be_visible()
 
     page.get_by_label("Langue").select_option("en")
+    # Choosing is not changing: the interface switches on the button only.
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    page.get_by_role("button", name="Changer").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.wait_for_url("**/port/produits/")
     for tab in ["Products", "Catalogues", "Stock", "Distributions", "Beneficiaries", "Settings"]:
@@ -34,6 +37,7 @@ def test_a_manager_switches_to_english_and_the_navigation_follows(page):
 
     # And back to French.
     page.get_by_label("Language").select_option("fr")
+    page.locator("form.language").get_by_role("button").click()
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     expect(nav.get_by_role("link", name="Paramètres", exact=True)).to_be_visible()
 
@@ -44,6 +48,7 @@ def test_a_beneficiary_sees_the_english_navigation_too(page):
     sign_in(page, "awa@quai.example", PASSWORD)
     page.wait_for_url("**/quai/commander/")
     page.get_by_label("Langue").select_option("en")
+    page.get_by_role("button", name="Changer").click()
     nav = page.locator("header nav")
     for tab in ["Order", "My orders"]:
         expect(nav.get_by_role("link", name=tab, exact=True)).to_be_visible()
