@@ -8,13 +8,14 @@ handed over.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from distributions.models import Distribution, DistributionState, OrderLine
+from distributions.models import Distribution, DistributionState, OrderLine, PickupSlot
 from distributions.selectors import BeneficiaryRow, ProductRow, distribution_summary
 from epiclic.collation import collation_key
 from epiclic.spreadsheets import Cell, Table
@@ -38,12 +39,20 @@ class Bag:
     card_number: str
 
     @property
+    def slot(self) -> PickupSlot | None:
+        return self.row.order.slot
+
+    @property
     def lines(self) -> list[OrderLine]:
         return self.row.lines
 
     @property
     def total(self) -> Decimal:
         return self.row.total
+
+
+def _slot_key(slot: PickupSlot | None) -> tuple[int, datetime.datetime | None]:
+    return (1, None) if slot is None else (0, slot.starts_at)
 
 
 @dataclass
@@ -81,6 +90,8 @@ def preparation_sheets(*, distribution: Distribution) -> Sheets:
         )
         for row in by_beneficiary
     ]
+    # Prepared and handed over slot by slot (orders without a slot last), by name within one.
+    bags.sort(key=lambda bag: (_slot_key(bag.row.order.slot), collation_key(bag.name)))
     aisles: dict[str, Aisle] = {}
     for product_row in sorted(
         by_product,
@@ -121,7 +132,7 @@ def lines_table(sheets: Sheets) -> Table:
                     bag.card_number,
                     order.pk,
                     str(order.get_status_display()),
-                    product.name,
+                    line.name,
                     product.ref,
                     product.category,
                     str(product.get_unit_display()),

@@ -6,12 +6,14 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
+from django.contrib.auth.models import User
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Catalogue
 from distributions.models import Distribution
 from epiclic.numbers import FrenchDecimalField
-from shops.models import Shop
+from shops.models import Membership, NotificationKind, Shop
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -111,3 +113,114 @@ class DeliveredForm(forms.Form):
 def form_errors_text(form: forms.Form) -> str:
     """A form's errors as one line, for a message or the cart's refusal."""
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+class SlotForm(forms.Form):
+    """A pick-up slot as typed; ``slots.slot_save`` checks how it fits the distribution."""
+
+    starts_at = forms.DateTimeField(
+        label=_("Début"),
+        widget=DATETIME_WIDGET,
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+        error_messages={
+            "required": _("Indiquez le début du créneau."),
+            "invalid": _("Indiquez une date et une heure, par exemple 02/12/2026 17:30."),
+        },
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Fin"),
+        widget=DATETIME_WIDGET,
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+        error_messages={
+            "required": _("Indiquez la fin du créneau."),
+            "invalid": _("Indiquez une date et une heure, par exemple 02/12/2026 18:00."),
+        },
+    )
+    capacity = forms.IntegerField(
+        label=_("Nombre de places"),
+        widget=forms.NumberInput(attrs={"min": 1}),
+        error_messages={
+            "required": _("Indiquez le nombre de places."),
+            "invalid": _("Indiquez le nombre de places en chiffres."),
+        },
+    )
+
+
+class SlotMoveForm(forms.Form):
+    slot = forms.IntegerField(
+        label=_("Créneau"),
+        error_messages={"required": _("Choisissez un créneau."), "invalid": _("Créneau inconnu.")},
+    )
+
+
+class AccountForm(forms.ModelForm):
+    """*Mon compte*: the name and e-mail of one's own account (the e-mail signs in)."""
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "email"]
+        labels = {"first_name": _("Prénom"), "last_name": _("Nom"), "email": _("E-mail")}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = True
+        self.fields["email"].error_messages = {
+            "required": _("Indiquez votre e-mail."),
+            "invalid": _("Indiquez une adresse e-mail valide, par exemple nom@exemple.fr."),
+        }
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        taken = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email)).exclude(
+            pk=self.instance.pk
+        )
+        if taken.exists():
+            raise forms.ValidationError(
+                _("Cette adresse e-mail est déjà celle d'un autre compte."), code="email_taken"
+            )
+        return email
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        # The account signs in with its e-mail: the username follows it.
+        user.username = user.email
+        if commit:
+            user.save(update_fields=["first_name", "last_name", "email", "username"])
+        return user
+
+
+class NotificationsForm(forms.Form):
+    """The e-mails a member receives: a ticked box is a kind they receive."""
+
+    kinds = forms.MultipleChoiceField(
+        label=_("Je reçois un e-mail"),
+        choices=NotificationKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        self.membership = membership
+        self.shop_off = set(membership.shop.notifications_off or [])
+        kwargs.setdefault(
+            "initial",
+            {
+                "kinds": [
+                    kind
+                    for kind in NotificationKind.values
+                    if kind not in (membership.notifications_off or [])
+                ]
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+    def notifications_off(self) -> list[str]:
+        """The kinds switched off: those unticked; a kind the grocery switched off keeps the
+        member's own choice (its box is shown disabled, and a disabled box is not sent)."""
+        on = set(self.cleaned_data["kinds"])
+        own = set(self.membership.notifications_off or [])
+        return [
+            kind
+            for kind in NotificationKind.values
+            if (kind in own if kind in self.shop_off else kind not in on)
+        ]

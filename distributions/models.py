@@ -68,6 +68,31 @@ class Distribution(models.Model):
         return str(DistributionState(self.state).label)
 
 
+class PickupSlot(models.Model):
+    """A pick-up time slot of a distribution, holding at most ``capacity`` orders."""
+
+    distribution = models.ForeignKey(Distribution, on_delete=models.CASCADE, related_name="slots")
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    capacity = models.PositiveIntegerField(_("nombre de places"))
+
+    class Meta:
+        verbose_name = _("créneau de retrait")
+        verbose_name_plural = _("créneaux de retrait")
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="slot_ends_after_start"
+            ),
+            models.CheckConstraint(condition=models.Q(capacity__gt=0), name="slot_capacity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{timezone.localtime(self.starts_at):%H:%M}–{timezone.localtime(self.ends_at):%H:%M}"
+        )
+
+
 class OrderStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("confirmée")
     CANCELLED = "cancelled", _("annulée")
@@ -80,6 +105,16 @@ class Order(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="orders")
     distribution = models.ForeignKey(Distribution, on_delete=models.PROTECT, related_name="orders")
     membership = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="orders")
+    # The pick-up slot chosen (None: the distribution has no slots). A slot holding orders not
+    # cancelled is never deleted (services.slot_delete); the cancelled ones then lose it.
+    slot = models.ForeignKey(
+        PickupSlot,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("créneau"),
+    )
     status = models.CharField(
         _("état"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
     )
@@ -121,6 +156,8 @@ class Order(models.Model):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
+    # Frozen at order time too: a product renamed later does not rename past orders.
+    product_name = models.CharField(_("produit"), max_length=255, blank=True)
     quantity = models.DecimalField(_("quantité"), max_digits=10, decimal_places=3)
     # Frozen at order time: shelf price, rate, and the unit price charged (rounded once).
     shelf_price = models.DecimalField(max_digits=10, decimal_places=2)
@@ -141,6 +178,12 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_id}"
+
+    @property
+    def name(self) -> str:
+        """The product's name when the line was ordered (its current one for lines written
+        without it)."""
+        return self.product_name or self.product.name
 
     @property
     def effective_quantity(self) -> Decimal:

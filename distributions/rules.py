@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.utils import formats
@@ -16,9 +17,16 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Product, Unit
 from distributions.availability import available_quantities
-from distributions.models import Distribution, DistributionState, Order, OrderLine, OrderStatus
+from distributions.models import (
+    Distribution,
+    DistributionState,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PickupSlot,
+)
 from distributions.pricing import line_total, member_profile, member_rate, solidarity_price
-from distributions.selectors import month_spent, orderable_products
+from distributions.selectors import month_spent, orderable_products, slot_taken
 from epiclic.errors import Refusal
 from shops.models import BeneficiaryProfile, Membership
 
@@ -168,6 +176,7 @@ def order_check(
         lines.append(
             OrderLine(
                 product=product,
+                product_name=product.name,
                 quantity=quantity,
                 shelf_price=product.price,
                 participation_rate=rate,
@@ -265,3 +274,48 @@ def _before_total(
         for pk, quantity in before.items()
         if pk in products
     )
+
+
+def slot_check(
+    *, distribution: Distribution, slot_id: int | None, order: Order | None, lock: bool = False
+) -> PickupSlot | None:
+    """The slot an order of ``distribution`` is to be picked up in, or raise ``Refusal``.
+
+    A distribution without slots takes none (None). With slots, one of its own is required,
+    and it must have a place left, ``order`` (the order being confirmed again or moved) not
+    counting against it. With ``lock`` (inside the confirmation's or the move's transaction),
+    the slot row is locked before its orders are counted: two orders for its last place
+    cannot both get it.
+    """
+    slots = PickupSlot.objects.filter(distribution_id=distribution.pk)
+    if slot_id is None:
+        if slots.exists():
+            raise Refusal(_("Choisissez un créneau de retrait."), code="slot_required")
+        return None
+    if lock:
+        slots = slots.select_for_update()
+    slot = slots.filter(pk=slot_id).first()
+    if slot is None:
+        raise Refusal(
+            _("Ce créneau n'existe pas pour cette distribution, choisissez-en un autre."),
+            code="slot_unknown",
+        )
+    taken = slot_taken(slot_ids=[slot.pk], exclude_order_id=order.pk if order else None)
+    if taken.get(slot.pk, 0) >= slot.capacity:
+        raise Refusal(_("Ce créneau est complet, choisissez-en un autre."), code="slot_full")
+    return slot
+
+
+def budget_left(
+    *,
+    membership: Membership,
+    distribution: Distribution | None = None,
+    moment: datetime | None = None,
+) -> Decimal | None:
+    """What is left of the member's monthly budget in the month of ``distribution`` (or of
+    ``moment``, default now), never below zero; None when they have no budget."""
+    profile = member_profile(membership)
+    if profile is None or profile.monthly_budget is None:
+        return None
+    spent = month_spent(membership=membership, distribution=distribution, moment=moment)
+    return max(ZERO, profile.monthly_budget - spent)

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import Catalogue, Product
-from distributions.models import Distribution, Order, OrderLine, OrderStatus
+from distributions.models import Distribution, Order, OrderLine, OrderStatus, PickupSlot
 from distributions.pricing import line_total
 from epiclic.collation import collated
 from shops.models import Membership, Shop
@@ -85,18 +85,25 @@ def month_bounds(moment: datetime.datetime) -> tuple[datetime.datetime, datetime
 
 
 def month_spent(
-    *, membership: Membership, distribution: Distribution, exclude_order_id: int | None = None
+    *,
+    membership: Membership,
+    distribution: Distribution | None = None,
+    moment: datetime.datetime | None = None,
+    exclude_order_id: int | None = None,
 ) -> Decimal:
     """Sum of the line totals of the member's orders (not cancelled) for distributions of
-    this shop in the same calendar month as ``distribution``.
+    this shop in the same calendar month as ``distribution`` (or as ``moment``, default now:
+    *Mon compte*'s "budget left this month").
 
     A line counts for its effective quantity: a product marked missing (delivered 0) or
     handed over in a smaller quantity was not paid for, so it does not eat the budget.
     """
-    start, end = month_bounds(distribution.starts_at)
+    start, end = month_bounds(
+        distribution.starts_at if distribution is not None else moment or timezone.now()
+    )
     lines = OrderLine.objects.filter(
         order__membership=membership,
-        order__shop_id=distribution.shop_id,
+        order__shop_id=membership.shop_id,
         order__distribution__starts_at__gte=start,
         order__distribution__starts_at__lt=end,
     ).exclude(order__status=OrderStatus.CANCELLED)
@@ -115,7 +122,7 @@ def month_spent(
 def member_orders(*, membership: Membership) -> QuerySet[Order]:
     return (
         Order.objects.filter(membership=membership, shop_id=membership.shop_id)
-        .select_related("distribution")
+        .select_related("distribution", "slot")
         .prefetch_related("lines__product")
         .order_by("-distribution__starts_at")
     )
@@ -144,7 +151,7 @@ def distribution_summary(
     lines = (
         OrderLine.objects.filter(order__distribution=distribution)
         .exclude(order__status=OrderStatus.CANCELLED)
-        .select_related("order__membership__user", "product")
+        .select_related("order__membership__user", "order__slot", "product")
         .order_by(
             "order__membership__user__last_name",
             "order__membership__user__first_name",
@@ -165,3 +172,80 @@ def distribution_summary(
         prow.total += total
     products = collated(by_product.values(), key=lambda r: r.product.name)
     return list(by_order.values()), products
+
+
+def slot_taken(*, slot_ids: Iterable[int], exclude_order_id: int | None = None) -> dict[int, int]:
+    """Per slot: the orders (not cancelled) it holds, ``exclude_order_id`` left out."""
+    orders = Order.objects.filter(slot_id__in=list(slot_ids)).exclude(status=OrderStatus.CANCELLED)
+    if exclude_order_id is not None:
+        orders = orders.exclude(pk=exclude_order_id)
+    rows = orders.values("slot_id").annotate(n=Count("pk")).order_by()
+    return {row["slot_id"]: row["n"] for row in rows}
+
+
+@dataclass
+class SlotPlaces:
+    """A slot and its places left (never below zero)."""
+
+    slot: PickupSlot
+    taken: int
+
+    @property
+    def left(self) -> int:
+        return max(0, self.slot.capacity - self.taken)
+
+    @property
+    def full(self) -> bool:
+        return self.left == 0
+
+
+def slot_places(*, distribution: Distribution, order: Order | None = None) -> list[SlotPlaces]:
+    """The distribution's slots in time order with their places left; ``order`` (the member's
+    own order) does not take a place away from the slot it holds."""
+    slots = list(distribution.slots.all())
+    if not slots:
+        return []
+    taken = slot_taken(
+        slot_ids=[slot.pk for slot in slots], exclude_order_id=order.pk if order else None
+    )
+    return [SlotPlaces(slot=slot, taken=taken.get(slot.pk, 0)) for slot in slots]
+
+
+@dataclass
+class PastOrder:
+    """A delivered order with what it cost and what it saved (from its frozen lines)."""
+
+    order: Order
+    paid: Decimal
+    shelf_value: Decimal
+
+    @property
+    def saved(self) -> Decimal:
+        return self.shelf_value - self.paid
+
+
+def member_past_orders(*, membership: Membership) -> list[PastOrder]:
+    """The member's delivered orders, latest first: amount paid, shelf value (what the same
+    products cost at the shelf price of the day), in two queries."""
+    orders = (
+        Order.objects.filter(
+            membership=membership, shop_id=membership.shop_id, status=OrderStatus.DELIVERED
+        )
+        .select_related("distribution")
+        .prefetch_related("lines")
+        .order_by("-distribution__starts_at")
+    )
+    return [
+        PastOrder(
+            order=order,
+            paid=order.total,
+            shelf_value=sum(
+                (
+                    line_total(line.shelf_price, line.effective_quantity)
+                    for line in order.lines.all()
+                ),
+                ZERO,
+            ),
+        )
+        for order in orders
+    ]

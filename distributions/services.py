@@ -29,6 +29,7 @@ from distributions.rules import (
     order_check,
     quantity_error,
     quantity_text,
+    slot_check,
 )
 from distributions.signals import distribution_validated, order_changed, orders_opened
 from epiclic.errors import Refusal
@@ -36,7 +37,11 @@ from shops.models import Membership
 
 
 def order_confirm(
-    *, membership: Membership, distribution: Distribution, quantities: dict[int, Decimal]
+    *,
+    membership: Membership,
+    distribution: Distribution,
+    quantities: dict[int, Decimal],
+    slot_id: int | None = None,
 ) -> Order:
     """Create or replace the member's order for ``distribution``, or raise ``Refusal``.
 
@@ -45,6 +50,8 @@ def order_confirm(
     within a short budget; the last reading stands when it is slow or down). Then every rule
     is checked by ``rules.order_check``, with the rows locked: two confirmations of the last
     unit cannot both succeed. On SQLite the IMMEDIATE transaction already serialises writers.
+    ``slot_id``: the pick-up slot chosen, required when the distribution has slots; its last
+    place is checked under the same locks (``rules.slot_check``).
     """
     quantities = {int(pk): Decimal(qty) for pk, qty in quantities.items()}
     just_sold = stock_refresh(shop=distribution.shop, product_ids=quantities)
@@ -53,6 +60,7 @@ def order_confirm(
         distribution=distribution,
         quantities=quantities,
         just_sold=just_sold,
+        slot_id=slot_id,
     )
 
 
@@ -63,6 +71,7 @@ def _order_confirm_locked(
     distribution: Distribution,
     quantities: dict[int, Decimal],
     just_sold: set[int],
+    slot_id: int | None = None,
 ) -> Order:
     checked = order_check(
         membership=membership,
@@ -75,18 +84,21 @@ def _order_confirm_locked(
         raise Refusal(_("Votre panier est vide."), code="empty_cart")
     order = checked.existing
     change = "changed" if order and order.status == OrderStatus.CONFIRMED else "confirmed"
+    slot = slot_check(distribution=distribution, slot_id=slot_id, order=order, lock=True)
     if order is None:
         order = Order.objects.create(
             shop_id=membership.shop_id,
             distribution_id=distribution.pk,
             membership_id=membership.pk,
             participation_rate=checked.rate,
+            slot=slot,
         )
     else:
         order.lines.all().delete()
         order.status = OrderStatus.CONFIRMED
         order.participation_rate = checked.rate
-        order.save(update_fields=["status", "participation_rate", "updated_at"])
+        order.slot = slot
+        order.save(update_fields=["status", "participation_rate", "slot", "updated_at"])
     for line in checked.lines:
         line.order = order
     OrderLine.objects.bulk_create(checked.lines)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from distributions.views import documents, manage, ordering
+from distributions.views import account, documents, manage, ordering, slots
 
 app_name = "distributions"
 urlpatterns = [
@@ -20,6 +20,18 @@ urlpatterns = [
         manage.distribution_lifecycle,
         name="lifecycle",
     ),
+    path("distributions/<int:pk>/creneaux/", slots.slots, name="slots"),
+    path("distributions/<int:pk>/creneaux/<int:slot_pk>/", slots.slot_edit, name="slot_edit"),
+    path(
+        "distributions/<int:pk>/creneaux/<int:slot_pk>/supprimer/",
+        slots.slot_remove,
+        name="slot_delete",
+    ),
+    path(
+        "distributions/<int:pk>/commandes/<int:order_pk>/creneau/",
+        slots.order_move,
+        name="order_move",
+    ),
     path("distributions/<int:pk>/valider/", manage.distribution_validate_view, name="validate"),
     path("distributions/<int:pk>/documents/<slug:kind>/", documents.document, name="document"),
     path(
@@ -34,6 +46,8 @@ urlpatterns = [
     path("commander/<int:pk>/disponible/", ordering.availability, name="availability"),
     path("commander/<int:pk>/confirmer/", ordering.confirm, name="confirm"),
     path("mes-commandes/", ordering.my_orders, name="my_orders"),
+    path("compte/", account.account, name="account"),
+    path("compte/mot-de-passe/", account.password_change, name="account_password"),
     path("mes-commandes/<int:pk>/modifier/", ordering.my_order_change, name="my_order_change"),
     path("mes-commandes/<int:pk>/annuler/", ordering.my_order_cancel, name="my_order_cancel"),
 ]

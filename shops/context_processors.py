@@ -20,6 +20,7 @@ MANAGER_TABS = [
 BENEFICIARY_TABS = [
     ("distributions:order", _("Commander")),
     ("distributions:my_orders", _("Mes commandes")),
+    ("distributions:account", _("Mon compte")),
 ]
 
 

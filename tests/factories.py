@@ -20,7 +20,7 @@ from django.utils import timezone
 from PIL import Image
 
 from catalog.models import Catalogue, Product, StockSource
-from distributions.models import Distribution, Order, OrderLine, OrderStatus
+from distributions.models import Distribution, Order, OrderLine, OrderStatus, PickupSlot
 from distributions.pricing import member_rate, solidarity_price
 from escarcelle import crypto
 from escarcelle.models import Connection
@@ -204,12 +204,30 @@ def make_order(
         OrderLine.objects.create(
             order=order,
             product=product,
+            product_name=product.name,
             quantity=Decimal(str(quantity)),
             shelf_price=product.price,
             participation_rate=rate,
             unit_price=solidarity_price(product.price, rate),
         )
     return order
+
+
+def make_slot(
+    *,
+    distribution: Distribution,
+    start: datetime.timedelta = datetime.timedelta(0),
+    minutes: int = 30,
+    capacity: int = 10,
+) -> PickupSlot:
+    """A pick-up slot ``start`` after the distribution begins, lasting ``minutes``."""
+    starts_at = distribution.starts_at + start
+    return PickupSlot.objects.create(
+        distribution=distribution,
+        starts_at=starts_at,
+        ends_at=starts_at + datetime.timedelta(minutes=minutes),
+        capacity=capacity,
+    )
 
 
 def make_order_line(*, product: Product, quantity: Decimal | str = "1") -> OrderLine:

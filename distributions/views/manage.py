@@ -153,7 +153,7 @@ def line_deliver(request: ShopRequest, pk: int, line_pk: int) -> HttpResponse:
             trigger_client_event(response, DELIVERIES_CHANGED)
         return response
     if error:
-        messages.error(request, f"{line.product.name} : {error}")
+        messages.error(request, f"{line.name} : {error}")
     else:
         messages.success(request, _("Quantité livrée enregistrée."))
     return _redirect_to_detail(request, distribution)

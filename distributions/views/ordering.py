@@ -29,6 +29,7 @@ from distributions.selectors import (
     month_spent,
     open_distributions,
     orderable_products,
+    slot_places,
     upcoming_distributions,
 )
 from distributions.services import order_cancel, order_confirm
@@ -116,6 +117,9 @@ def _cart_context(
         "budget_left": budget_left,
         "over_budget": budget_left is not None and total > budget_left,
         "own_order": own,
+        # The pick-up slots to choose from when confirming (none: the distribution has none).
+        "slots": slot_places(distribution=distribution, order=own),
+        "chosen_slot": own.slot_id if own else None,
     }
 
 
@@ -342,11 +346,15 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
 def confirm(request: ShopRequest, pk: int) -> HttpResponse:
     distribution = access_object(request.shop, Distribution, pk=pk)
     quantities = carts.cart_get(request, distribution)
+    slot = request.POST.get("slot", "")
     try:
         # A lock at the opening of orders: the whole confirmation again (epiclic.busy).
         retry_on_lock(
             lambda: order_confirm(
-                membership=request.membership, distribution=distribution, quantities=quantities
+                membership=request.membership,
+                distribution=distribution,
+                quantities=quantities,
+                slot_id=int(slot) if slot.isdigit() else None,
             )
         )
     except Refusal as refused:
