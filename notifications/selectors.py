@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
 
 from distributions.models import Distribution
 from notifications.models import Notification
@@ -12,18 +14,20 @@ SHOWN = 200
 
 @dataclass(frozen=True)
 class NotificationLog:
-    rows: list[Notification]  # the latest SHOWN, newest first
-    total: int
-    not_notified: list[Notification]  # who could not be notified (no address), all of them
+    total: int = 0
+    rows: list[Notification] = field(default_factory=list)  # the latest SHOWN, newest first
+    not_notified: list[Notification] = field(default_factory=list)  # no address: all of them
 
 
 def distribution_log(*, distribution: Distribution) -> NotificationLog:
-    """The notifications of ``distribution`` (a fixed number of queries)."""
-    rows = Notification.objects.filter(distribution=distribution).select_related(
-        "membership__user", "membership__beneficiary", "email"
-    )
+    """The notifications of ``distribution``: one query when there are none, three otherwise."""
+    logged = Notification.objects.filter(distribution=distribution)
+    counts = logged.aggregate(total=Count("pk"), skipped=Count("pk", filter=~Q(skipped_reason="")))
+    if not counts["total"]:
+        return NotificationLog()
+    rows = logged.select_related("membership__user", "membership__beneficiary", "email")
     return NotificationLog(
+        total=counts["total"],
         rows=list(rows[:SHOWN]),
-        total=rows.count(),
-        not_notified=list(rows.exclude(skipped_reason="")),
+        not_notified=list(rows.exclude(skipped_reason="")) if counts["skipped"] else [],
     )

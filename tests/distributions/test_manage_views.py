@@ -206,8 +206,9 @@ def test_the_distribution_page_runs_a_fixed_number_of_queries(
     manager_client, shop, count, django_assert_num_queries
 ):
     distribution = _page_with_products(shop, count)
-    # One of them reads the history of opening and closing (one query however long).
-    with django_assert_num_queries(10):
+    # One of them reads the history of opening and closing (one query however long), one the
+    # count of the beneficiaries' e-mails (notifications: their rows only when there are some).
+    with django_assert_num_queries(11):
         response = manager_client.get(url("detail", shop, pk=distribution.pk))
     assert response.status_code == 200
 
