@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 from django.contrib import messages
@@ -56,7 +57,7 @@ def _initial(distribution: Distribution) -> dict[str, object]:
     starts = last.ends_at if last else distribution.starts_at
     return {
         "starts_at": timezone.localtime(starts),
-        "ends_at": timezone.localtime(starts + timezone.timedelta(minutes=30)),
+        "ends_at": timezone.localtime(starts + datetime.timedelta(minutes=30)),
         "capacity": last.capacity if last else 10,
     }
 
