@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from typing import Any
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -13,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from distributions.documents import PRINTABLE_STATES, lines_table, preparation_sheets
 from distributions.models import Distribution
-from epiclic.pdf import pdf_response
+from epiclic.pdf import pdf_response, processes
 from epiclic.spreadsheets import csv_response, xlsx_response
 from shops.access import ShopRequest, access_object, manager_view
 
@@ -24,6 +27,8 @@ DOCUMENTS = {
     "emargement": (gettext_lazy("Feuille d'émargement"), "signoff", "emargement"),
 }
 EXPORT_FORMATS = ("csv", "xlsx")
+# Below this many bags a part, starting another process costs more than it saves.
+BAGS_PER_PART = 40
 
 
 def _printable(request: ShopRequest, pk: int) -> Distribution | HttpResponse:
@@ -58,12 +63,33 @@ def _render(request: ShopRequest, pk: int, kind: str, *, as_pdf: bool) -> HttpRe
         "for_pdf": as_pdf,
         "documents": [(key, label) for key, (label, _t, _s) in DOCUMENTS.items()],
     }
-    html = render_to_string(
-        f"distributions/documents/{template}.html", context, request=None if as_pdf else request
-    )
     if as_pdf:
-        return pdf_response(html, f"{_file_stem(found, stem)}.pdf")
-    return HttpResponse(html)
+        parts = _pdf_parts(f"distributions/documents/{template}.html", context)
+        return pdf_response(parts, f"{_file_stem(found, stem)}.pdf")
+    return HttpResponse(
+        render_to_string(f"distributions/documents/{template}.html", context, request)
+    )
+
+
+def _pdf_parts(template: str, context: dict[str, Any]) -> list[str]:
+    """The document, or the bag sheets of a large distribution cut between two orders into as
+    many parts as cores (``epiclic.pdf`` lays the parts out at once)."""
+    sheets = context["sheets"]
+    count = min(processes(), len(sheets.bags) // BAGS_PER_PART)
+    if context["kind"] != "sacs" or count <= 1:
+        return [render_to_string(template, context)]
+    size = -(-len(sheets.bags) // count)
+    return [
+        render_to_string(
+            template,
+            {
+                **context,
+                "sheets": dataclasses.replace(sheets, bags=sheets.bags[start : start + size]),
+                "continued": start > 0,
+            },
+        )
+        for start in range(0, len(sheets.bags), size)
+    ]
 
 
 @manager_view
