@@ -270,7 +270,7 @@ def orders_closing_remind(*, distribution: Distribution) -> int:
 def _orders(distribution: Distribution, **filters: Any) -> QuerySet[Order]:
     return (
         Order.objects.filter(distribution=distribution, **filters)
-        .select_related("membership__user", "membership__beneficiary")
+        .select_related("membership__user", "membership__beneficiary", "slot")
         .prefetch_related("lines__product")
         .order_by("pk")
     )

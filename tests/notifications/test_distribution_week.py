@@ -29,6 +29,7 @@ from tests.factories import (
     make_distribution,
     make_order,
     make_product,
+    make_slot,
     make_user,
 )
 from tests.notifications.helpers import beneficiaries, emails_to, recipients, today
@@ -211,3 +212,23 @@ def test_the_log_is_only_on_the_groceries_own_distribution_page(check_tenancy, s
     check_tenancy(
         reverse("distributions:detail", kwargs={"shop_slug": shop.slug, "pk": distribution.pk})
     )
+
+
+def test_the_pickup_reminders_show_each_ones_slot_in_a_fixed_number_of_queries(shop):
+    distribution = make_distribution(
+        shop=shop, state="closed", starts_at=timezone.now() + 20 * HOUR
+    )
+    early = make_slot(distribution=distribution, capacity=5)
+    late = make_slot(distribution=distribution, start=HOUR, capacity=5)
+    rice = make_product(shop=shop, name="Riz")
+    people = beneficiaries(shop, 4)
+    for n, person in enumerate(people):
+        order = make_order(membership=person.membership, distribution=distribution, lines={rice: 1})
+        order.slot = early if n % 2 else late
+        order.save()
+    with CaptureQueriesContext(connection) as queries:
+        assert pickup_remind(distribution=distribution) == 4
+    assert len(queries) < 15
+    by_person = {m.to[0]: m.body for m in sent_emails()}
+    first = people[1].membership.user.email
+    assert f"Créneau : {early}" in by_person[first]
