@@ -42,6 +42,8 @@ COLUMNS = {
     "tva": "vat_rate",
     "actif": "active",
     "stock": "stock",
+    # Optional like every column but REQUIRED; last, so older files keep their layout.
+    "emplacement": "shelf_location",
 }
 REQUIRED = ("ref", "nom", "prix_ttc")
 FIELD_TO_COLUMN = {v: k for k, v in COLUMNS.items()}
@@ -59,6 +61,8 @@ ALIASES = {
     "barcode": "code_barres",
     "category": "categorie",
     "rayon": "categorie",
+    "emplacement_en_rayon": "emplacement",
+    "shelf_location": "emplacement",
     "unit": "unite",
     "quantite": "quantite_unite",
     "quantite_par_unite": "quantite_unite",
@@ -247,7 +251,7 @@ def _decimal_error(problem: str, column: str, raw: str, field_name: str) -> str:
 def _clean_value(column: str, raw: str, errors: list[str]) -> Value:
     """The canonical value of one cell (what the plan stores), or None when left out."""
     field_name = COLUMNS[column]
-    if field_name in ("name", "ref", "category", "description"):
+    if field_name in ("name", "ref", "category", "shelf_location", "description"):
         if not raw and field_name in ("name", "ref"):
             label = _("Référence") if field_name == "ref" else _("Nom")
             errors.append(_("%(label)s manquant(e).") % {"label": label})

@@ -75,6 +75,7 @@ class ProductForm(forms.ModelForm):
             "ref",
             "barcode",
             "category",
+            "shelf_location",
             "description",
             "unit",
             "unit_quantity",
@@ -88,11 +89,18 @@ class ProductForm(forms.ModelForm):
             "ref": _("Référence"),
             "barcode": _("Code-barres (EAN)"),
             "category": _("Catégorie"),
+            "shelf_location": _("Emplacement en rayon"),
             "description": _("Description"),
             "unit": _("Unité"),
             "stock_source": _("Origine du stock"),
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {
+            "shelf_location": _(
+                "Facultatif : où le trouver (ex. « Allée 3, étagère B ») ; "
+                "affiché sur la liste de préparation."
+            )
+        }
 
     def __init__(self, *args: Any, shop: Shop, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -41,6 +41,8 @@ class Product(models.Model):
     barcode = models.CharField(_("code-barres (EAN)"), max_length=14, blank=True)
     description = models.TextField(_("description"), blank=True)
     category = models.CharField(_("catégorie"), max_length=100, blank=True)
+    # Where the volunteers find it (aisle, shelf), shown on the picking list.
+    shelf_location = models.CharField(_("emplacement en rayon"), max_length=50, blank=True)
     unit = models.CharField(_("unité"), max_length=10, choices=Unit.choices, default=Unit.PIECE)
     unit_quantity = models.DecimalField(
         _("quantité par unité"), max_digits=10, decimal_places=3, default=Decimal("1")

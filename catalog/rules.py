@@ -179,6 +179,7 @@ def field_specs() -> dict[str, FieldSpec]:
         "barcode": FieldSpec(_("code-barres")),
         "description": FieldSpec(_("description")),
         "category": FieldSpec(_("catégorie")),
+        "shelf_location": FieldSpec(_("emplacement en rayon")),
         "unit": FieldSpec(_("unité"), choices=dict(Unit.choices)),
         "unit_quantity": FieldSpec(_("quantité par unité"), FieldKind.NUMBER),
         "price": FieldSpec(_("prix"), FieldKind.MONEY),
