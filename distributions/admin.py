@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from distributions.models import Distribution, Order, OrderLine
+from distributions.models import Distribution, Order, OrderLine, PickupSlot
 from distributions.services import distribution_unvalidate
 
 
@@ -40,13 +40,19 @@ class OrderLineInline(admin.TabularInline):
     model = OrderLine
     extra = 0
     raw_id_fields = ["product"]
-    readonly_fields = ["shelf_price", "participation_rate", "unit_price"]
+    readonly_fields = ["product_name", "shelf_price", "participation_rate", "unit_price"]
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["__str__", "shop", "distribution", "membership", "status"]
     list_filter = ["shop", "status"]
-    raw_id_fields = ["distribution", "membership"]
+    raw_id_fields = ["distribution", "membership", "slot"]
     readonly_fields = ["participation_rate"]
     inlines = [OrderLineInline]
+
+
+@admin.register(PickupSlot)
+class PickupSlotAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "distribution", "capacity"]
+    raw_id_fields = ["distribution"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -69,7 +70,21 @@ class DistributionForm(forms.ModelForm):
             )
         if starts and ends and ends <= starts:
             self.add_error("ends_at", _("La fin doit être postérieure au début."))
+        if starts and self.instance.pk:
+            self._slots_check(starts, ends)
         return data
+
+    def _slots_check(self, starts: datetime.datetime, ends: datetime.datetime | None) -> None:
+        """The pick-up slots must stay within the distribution's new time."""
+        slots = self.instance.slots.all()
+        message = _(
+            "Des créneaux de retrait sortiraient de la distribution : modifiez-les "
+            "ou supprimez-les d'abord."
+        )
+        if slots.filter(starts_at__lt=starts).exists():
+            self.add_error("starts_at", message)
+        elif ends is not None and slots.filter(ends_at__gt=ends).exists():
+            self.add_error("ends_at", message)
 
 
 class QuantityField(FrenchDecimalField):

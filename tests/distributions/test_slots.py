@@ -344,3 +344,20 @@ def test_bag_sheets_go_slot_by_slot_then_by_name_and_show_the_slot(manager_clien
         url("document", shop, pk=distribution.pk, kind="sacs")
     ).content.decode()
     assert "Créneau" in page and page.index("Marc Morin") < page.index("Anne Zola")
+
+
+def test_the_distribution_cannot_be_moved_away_from_its_slots(manager_client, shop, distribution):
+    make_slot(distribution=distribution)
+    later = distribution.starts_at + 60 * MIN
+    response = manager_client.post(
+        url("edit", shop, pk=distribution.pk),
+        {
+            "starts_at": _local(later),
+            "orders_open_at": _local(distribution.orders_open_at),
+            "orders_close_at": _local(distribution.orders_close_at),
+            "place": "Salle des fêtes",
+        },
+    )
+    assert "Des créneaux de retrait sortiraient de la distribution" in response.content.decode()
+    distribution.refresh_from_db()
+    assert distribution.starts_at != later
