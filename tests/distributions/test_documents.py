@@ -99,8 +99,8 @@ def test_bag_sheets_list_each_order_sorted_by_name_with_its_amount(manager_clien
     # Alice Bernard before Zoé Martin; 2 × 0,60 + 3 × 0,30 = 2,10 €; 0,20 + 1,5 × 0,30 = 0,65 €.
     assert page.index("Alice Bernard") < page.index("Zoé Martin")
     assert "C-042" in page
-    assert "2.10 €" in page or "2,10 €" in page
-    assert "0.65 €" in page or "0,65 €" in page
+    assert "2,10\u00a0€" in page
+    assert "0,65\u00a0€" in page
     assert "break-after: page" in page
 
 
@@ -122,7 +122,7 @@ def test_after_validation_the_sheets_show_delivered_quantities(manager_client, p
     text = _pdf_text(manager_client.get(_url("document_pdf", prepared, kind="sacs")).content)
     assert "commandé 3" in text
     # Zoé pays for what she got: 2 × 0,60 + 1 × 0,30 = 1,50 €.
-    assert "1.50 €" in text or "1,50 €" in text
+    assert "1,50\u00a0€" in text
     picking = manager_client.get(_url("document", prepared, kind="preparation")).content.decode()
     assert "Livré" in picking
 
@@ -138,7 +138,7 @@ def test_picking_list_groups_products_by_category(manager_client, prepared):
 def test_sign_off_sheet_has_one_line_per_beneficiary_and_the_total(manager_client, prepared):
     text = _pdf_text(manager_client.get(_url("document_pdf", prepared, kind="emargement")).content)
     assert "Alice Bernard" in text and "Zoé Martin" in text and "Signature" in text
-    assert "2.75 €" in text or "2,75 €" in text
+    assert "2,75\u00a0€" in text
 
 
 def test_a_distribution_without_orders_says_so(manager_client, shop):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from catalog.models import Product
+from epiclic.collation import name_key
 from escarcelle.imports.plans import import_plan_apply, import_plan_build, import_plan_create
 from escarcelle.models import ImportPlan
 from imports.models import PlanStatus
@@ -161,3 +162,9 @@ def test_a_re_import_that_only_updated_says_so_without_the_catalogue_warning(
     done = manager_client.get(plan_url(plan)).content.decode()
     assert "0 créés, 1 mis à jour" in done
     assert "aucun catalogue" not in done and "sans photo" not in done
+
+
+def test_one_rule_says_when_two_names_are_the_same():
+    assert name_key("  Pommes  GOLDEN ") == name_key("pommes golden") == "pommes golden"
+    assert name_key("Œufs frais") == name_key("oeufs FRAIS") and name_key("Pâtes") == "pates"
+    assert name_key("Pommes Golden") != name_key("Pommes Gala")

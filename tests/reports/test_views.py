@@ -66,7 +66,7 @@ def test_the_manager_navigation_has_a_reports_tab(manager_client, shop):
 
 def test_the_report_page_shows_the_figures_chart_and_tables(manager_client, scenario, shop):
     page = manager_client.get(_url("index", shop), MARCH_APRIL).content.decode()
-    assert '<dd id="aid-total">18,45 €</dd>' in page
+    assert '<dd id="aid-total">18,45\u00a0€</dd>' in page
     assert "<svg" in page and '<title id="chart-1-title">' in page
     assert "<caption>" in page
     for name in ("Alice Bernard", "Bruno Durand", "Chloé Martin", "Lait"):
@@ -76,13 +76,13 @@ def test_the_report_page_shows_the_figures_chart_and_tables(manager_client, scen
 
 def test_the_distribution_report(manager_client, scenario, shop):
     page = manager_client.get(_url("distribution", shop, pk=scenario.april.pk)).content.decode()
-    assert '<dd id="aid-total">3,70 €</dd>' in page
+    assert '<dd id="aid-total">3,70\u00a0€</dd>' in page
 
 
 def test_a_beneficiary_statement(manager_client, scenario, shop):
     url = _url("beneficiary", shop, pk=scenario.alice.membership.pk)
     page = manager_client.get(url, MARCH_APRIL).content.decode()
-    assert "Alice Bernard" in page and "9,90 €" in page and "1,10 €" in page
+    assert "Alice Bernard" in page and "9,90\u00a0€" in page and "1,10\u00a0€" in page
     rows = _csv(
         manager_client.get(
             _url("beneficiary_export", shop, pk=scenario.alice.membership.pk, fmt="csv"),

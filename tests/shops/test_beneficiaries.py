@@ -64,7 +64,7 @@ def test_the_list_shows_rate_budget_validity_and_an_expired_flag(manager_client,
         card_number="CARTE-7",
     )
     html = manager_client.get(url("beneficiaries", shop)).content.decode()
-    assert "Léa &lt;Petit&gt;" in html and "CARTE-7" in html and "30 %" in html
+    assert "Léa &lt;Petit&gt;" in html and "CARTE-7" in html and "30&nbsp;%" in html
     assert "expiré" in html and "Importer depuis Escarcelle" in html
     assert reverse("escarcelle:import_beneficiaries", kwargs={"shop_slug": shop.slug}) in html
 
