@@ -73,6 +73,11 @@ class Sheets:
     def grand_total(self) -> Decimal:
         return sum((bag.total for bag in self.bags), Decimal("0"))
 
+    @property
+    def shows_locations(self) -> bool:
+        """The picking list has an "Emplacement" column when a product has a shelf location."""
+        return any(row.product.shelf_location for aisle in self.aisles for row in aisle.products)
+
 
 def preparation_sheets(*, distribution: Distribution) -> Sheets:
     """The bags (sorted by name), the products by category, in two queries."""

@@ -32,3 +32,30 @@ def test_bag_sheets_in_parts_keep_every_order_in_name_order(manager_client, shop
     # The title once, on the first page; the later parts start with their first order.
     assert "Fiches sacs" in pages[0]
     assert all("Fiches sacs" not in page for page in pages[1:])
+
+
+def _picking(manager_client, distribution) -> str:
+    url = reverse(
+        "distributions:document",
+        kwargs={"shop_slug": distribution.shop.slug, "pk": distribution.pk, "kind": "preparation"},
+    )
+    return manager_client.get(url).content.decode()
+
+
+def test_the_picking_list_shows_shelf_locations_when_a_product_has_one(manager_client, shop):
+    rice = make_product(shop=shop, name="Riz", category="Épicerie", shelf_location="Allée 3")
+    tea = make_product(shop=shop, name="Thé", category="Épicerie")
+    distribution = make_distribution(shop=shop, state="closed")
+    profile = make_beneficiary(shop=shop)
+    make_order(membership=profile.membership, distribution=distribution, lines={rice: 1, tea: 2})
+    page = _picking(manager_client, distribution)
+    assert '<th scope="col">Emplacement</th>' in page
+    assert page.index("Riz") < page.index("Allée 3") < page.index("Thé")
+
+
+def test_the_picking_list_has_no_location_column_when_no_product_has_one(manager_client, shop):
+    rice = make_product(shop=shop, name="Riz", category="Épicerie")
+    distribution = make_distribution(shop=shop, state="closed")
+    profile = make_beneficiary(shop=shop)
+    make_order(membership=profile.membership, distribution=distribution, lines={rice: 1})
+    assert "Emplacement" not in _picking(manager_client, distribution)
