@@ -139,7 +139,9 @@ class MemberCells:
     def __init__(self) -> None:
         self.label = escape(_("Disponible :"))
         self.sold_out = f'<span class="flag">{escape(_("épuisé"))}</span>'
-        self.quantity_label = escape(_("Quantité"))
+        # "Quantité de Lentilles vertes", "Ajouter Lentilles vertes": each row's field and
+        # button say which product they are for (a screen reader lists them out of the row).
+        self.quantity_label = escape(_("Quantité de"))
         self.add = escape(_("Ajouter"))
         self.change = escape(_("Modifier"))
 
@@ -151,7 +153,10 @@ class MemberCells:
         available: Decimal,
         in_cart: Decimal | None,
         oob: bool = False,
+        error: str = "",
     ) -> str:
+        """``error``: the cart refused this row's quantity; the field is marked invalid and
+        points to the message, and shows again what the cart holds."""
         swap = ' hx-swap-oob="true"' if oob else ""
         head = f'<td class="num avail" id="avail-{product_id}"{swap} data-label="{self.label}">'
         qty = f'</td><td class="qty" id="qty-{product_id}"{swap}>'
@@ -160,10 +165,15 @@ class MemberCells:
         quantity = formats.localize(in_cart.normalize()) if in_cart else "1"
         # No form per row: the page's one form around the list (one CSRF token) is sent by
         # the row's button, named by the product (``product=<id>``, ``quantity-<id>``).
+        invalid = message = ""
+        if error:
+            invalid = f' aria-invalid="true" aria-describedby="quantity-{product_id}-error"'
+            message = f'<small class="error" id="quantity-{product_id}-error">{escape(error)}</small>'
         return (
             f"{head}{escape(formats.localize(available.normalize()))}{qty}"
-            f'<input name="quantity-{product_id}" inputmode="decimal"'
-            f' value="{escape(quantity)}" aria-label="{self.quantity_label} {name}">'
+            f'<input name="quantity-{product_id}" id="quantity-{product_id}" inputmode="decimal"'
+            f' value="{escape(quantity)}" aria-label="{self.quantity_label} {name}"{invalid}>'
             f'<button type="submit" name="product" value="{product_id}" id="add-{product_id}">'
-            f"{self.change if in_cart else self.add}</button></td>"
+            f'{self.change if in_cart else self.add}<span class="visually-hidden"> {name}</span>'
+            f"</button>{message}</td>"
         )

@@ -110,3 +110,22 @@ function epiclicScrollRegions(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { epiclicScrollRegions(document); });
 document.addEventListener("htmx:load", function (event) { epiclicScrollRegions(event.detail.elt.ownerDocument); });
+
+// When an htmx swap took the focused element away (the cart's ✕ button goes with the cart),
+// the focus goes to the new part's [data-focus-fallback] (the cart's heading), not to the top
+// of the page. Elements that come back with the same id (a row's field or button) are given
+// the focus back by htmx itself.
+document.addEventListener("htmx:afterSettle", function (event) {
+  if (document.activeElement && document.activeElement !== document.body) {
+    return;
+  }
+  var target = event.detail && event.detail.target;
+  var live = target instanceof Element && target.id ? document.getElementById(target.id) : null;
+  if (!live) {
+    return;
+  }
+  var fallback = live.matches("[data-focus-fallback]") ? live : live.querySelector("[data-focus-fallback]");
+  if (fallback) {
+    fallback.focus();
+  }
+});

@@ -35,6 +35,7 @@ from distributions.selectors import (
 from distributions.services import order_cancel, order_confirm
 from epiclic.busy import retry_on_lock
 from epiclic.errors import Refusal
+from epiclic.numbers import decimal_text, euros
 from shops.access import ShopRequest, access_object, beneficiary_view
 
 ZERO = Decimal("0")
@@ -287,6 +288,64 @@ def _cart_line_data(request: ShopRequest) -> dict[str, str]:
     return {"product": product, "quantity": quantity}
 
 
+@dataclass
+class ChangedRow:
+    product_id: int
+    name: str
+    cells: SafeString
+
+
+def _changed_row(
+    request: ShopRequest,
+    distribution: Distribution,
+    own: Order | None,
+    cart: dict[int, Decimal],
+    error: str | None,
+) -> ChangedRow | None:
+    """The cells of the row whose button was pressed, as the cart now stands: swapped out of
+    band, they keep the row's field ids, so htmx gives the focus back to the same field or
+    button. None when the post named no product offered here."""
+    try:
+        product_id = int(request.POST.get("product", ""))
+    except ValueError:
+        return None
+    found = list(
+        orderable_products(distribution=distribution, product_ids=[product_id]).values_list(
+            "name", "updated_at"
+        )
+    )
+    if not found:
+        return None
+    name, updated_at = found[0]
+    figures = _member_figures(request, [(product_id, updated_at)], own)
+    cells = offer.MemberCells()(
+        product_id=product_id,
+        name=escape(name),
+        available=figures.can_order[product_id],
+        in_cart=cart.get(product_id),
+        oob=True,
+        error=error or "",
+    )
+    return ChangedRow(product_id=product_id, name=name, cells=mark_safe(cells))  # noqa: S308
+
+
+def _cart_status(row: ChangedRow | None, cart: dict[int, Decimal], total: Decimal) -> str:
+    """What the status region announces: « Lentilles vertes : 2 dans le panier, total 3,20 € »."""
+    if row is None:
+        return ""
+    quantity = cart.get(row.product_id)
+    if not quantity:
+        return _("%(name)s : retiré du panier, total %(total)s") % {
+            "name": row.name,
+            "total": euros(total),
+        }
+    return _("%(name)s : %(quantity)s dans le panier, total %(total)s") % {
+        "name": row.name,
+        "quantity": decimal_text(quantity),
+        "total": euros(total),
+    }
+
+
 @beneficiary_view
 @require_POST
 def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
@@ -323,16 +382,19 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
         products = {
             p.pk: p for p in orderable_products(distribution=distribution, product_ids=cart)
         }
-        context = _cart_context(request, distribution, products, _own_order(request, distribution))
+        own = _own_order(request, distribution)
+        context = _cart_context(request, distribution, products, own)
+        row = _changed_row(request, distribution, own, cart, error)
         return render(
             request,
             "distributions/order_distribution.html#cart",
             {
                 **context,
                 "cart_error": error,
-                # The product row's button follows: Ajouter ↔ Modifier.
-                "changed_id": changed,
-                "changed_in_cart": changed in cart,
+                # The product's row follows the cart (Ajouter ↔ Modifier, the quantity held,
+                # the refusal tied to its field); the page's status region says what changed.
+                "row_cells": row.cells if row else "",
+                "cart_status": _cart_status(row, cart, context["total"]) if not error else "",
                 "swap_summary": True,
             },
         )

@@ -110,7 +110,7 @@ def test_adding_with_htmx_returns_the_cart_partial_then_confirming_creates_the_o
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
-    assert html.strip().startswith('<aside id="cart"') and "1.80 €" in html.replace(",", ".")
+    assert html.strip().startswith('<section id="cart"') and "1.80 €" in html.replace(",", ".")
     response = beneficiary_client.post(url("confirm", shop, pk=distribution.pk))
     assert response["Location"] == url("my_orders", shop)
     order = Order.objects.get(membership__user=beneficiary)
@@ -133,17 +133,21 @@ def test_a_product_in_the_cart_offers_modifier_and_the_row_follows_the_cart(
     beneficiary_client, shop, distribution, rice
 ):
     page = url("order_distribution", shop, pk=distribution.pk)
-    assert f'id="add-{rice.pk}">Ajouter<' in beneficiary_client.get(page).content.decode()
+    escaped = rice.name.replace("<", "&lt;").replace(">", "&gt;")
+    name = f'<span class="visually-hidden"> {escaped}</span>'  # "Ajouter Riz <bio>"
+    assert f'id="add-{rice.pk}">Ajouter{name}<' in beneficiary_client.get(page).content.decode()
     cart = url("cart", shop, pk=distribution.pk)
     html = beneficiary_client.post(
         cart, {"product": rice.pk, "quantity": "2"}, HTTP_HX_REQUEST="true"
     ).content.decode()
-    assert f'id="add-{rice.pk}" hx-swap-oob="true">Modifier<' in html
-    assert f'id="add-{rice.pk}">Modifier<' in beneficiary_client.get(page).content.decode()
+    # The row's quantity cell comes back out of band, its button saying Modifier.
+    assert f'<td class="qty" id="qty-{rice.pk}" hx-swap-oob="true">' in html
+    assert f'id="add-{rice.pk}">Modifier{name}<' in html
+    assert f'id="add-{rice.pk}">Modifier{name}<' in beneficiary_client.get(page).content.decode()
     html = beneficiary_client.post(
         cart, {"product": rice.pk, "quantity": "0"}, HTTP_HX_REQUEST="true"
     ).content.decode()
-    assert f'id="add-{rice.pk}" hx-swap-oob="true">Ajouter<' in html
+    assert f'id="add-{rice.pk}">Ajouter{name}<' in html
 
 
 def test_a_pack_of_several_pieces_reads_in_the_plural(beneficiary_client, shop):

@@ -1,0 +1,333 @@
+"""RGAA / WCAG 2.1 AA in the browser: axe-core on every page of both roles, at desktop and
+phone widths, with no broken ARIA reference; the ordering page with the keyboard only; the
+cart's status region announcing each change.
+
+The pages are found by walking the site's own links from each role's home (one page per
+route: ``/port/produits/12/`` and ``/port/produits/13/`` are the same page), so a page added
+later is checked as soon as a link leads to it; states that no link reaches (a form with its
+errors, a refused quantity) are listed in ``STATES``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from escarcelle.stock.services import stock_sync_shop
+from shops.models import Role
+from tests.e2e.conftest import sign_in
+from tests.factories import (
+    PASSWORD,
+    bind_products,
+    connect,
+    make_beneficiary,
+    make_catalogue,
+    make_distribution,
+    make_membership,
+    make_order,
+    make_product,
+    make_shop,
+    make_user,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+# Links not followed: leaving the site's pages, downloads, the admin, signing out.
+NOT_FOLLOWED = re.compile(
+    r"^/(admin|i18n|static|media|operateur)/|\.(csv|xlsx|pdf|ods|png|jpg|webp)$|/miniature/$"
+    r"|/photo/$|/compte/deconnexion/"
+)
+
+# axe's run and the ARIA references check, in the page: ids that aria-describedby,
+# aria-labelledby, aria-controls and aria-errormessage name must exist.
+CHECK = """async (tags) => {
+  const result = await axe.run(document, {
+    runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+  if (!result.testEngine || !result.testEngine.name) throw new Error("axe did not run");
+  const violations = result.violations.map(v => v.id + " (" + v.impact + "): " +
+      v.nodes.slice(0, 3).map(n => n.target.join(" ") + " " + n.failureSummary
+        .replace(/\\s+/g, " ")).join(" | "));
+  const broken = [];
+  for (const attr of ["aria-describedby", "aria-labelledby", "aria-controls",
+                      "aria-errormessage", "aria-owns"]) {
+    for (const el of document.querySelectorAll("[" + attr + "]")) {
+      for (const id of el.getAttribute(attr).split(/\\s+/).filter(Boolean)) {
+        if (!document.getElementById(id)) {
+          broken.push(el.tagName.toLowerCase() + "[" + attr + "=" + id + "]");
+        }
+      }
+    }
+  }
+  return {violations, broken};
+}"""
+
+
+def route_of(path: str) -> str:
+    """One key per page: numbers (ids) become ``<n>``; the query string is left out."""
+    return re.sub(r"/\d+(?=/|$|\.)", "/<n>", urlsplit(path).path)
+
+
+def audit(page: Page, where: str) -> list[str]:
+    """axe at both widths on the page as it is, plus the broken ARIA references."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        # Evaluated by the driver: the page's Content-Security-Policy forbids inline scripts.
+        page.evaluate(AXE.read_text() + "\n;undefined")
+    problems = []
+    title = page.title()
+    for width_name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        found = page.evaluate(CHECK, WCAG_TAGS)
+        problems += [f"{where} [{width_name}] {v}" for v in found["violations"]]
+        problems += [f"{where} [{width_name}] broken reference {b}" for b in found["broken"]]
+    if not title.strip():
+        problems.append(f"{where}: no title")
+    return problems
+
+
+def same_site_links(page: Page) -> list[str]:
+    hrefs = page.eval_on_selector_all(
+        "a[href]", "els => els.map(a => a.getAttribute('href'))"
+    )
+    return [h.split("#")[0] for h in hrefs if h.startswith("/") and not NOT_FOLLOWED.search(h)]
+
+
+def walk(page: Page, start: str, titles: dict[str, str]) -> list[str]:
+    """Every route reachable by links from ``start`` (breadth first), each audited once."""
+    problems: list[str] = []
+    seen_routes: set[str] = set()
+    queue = [start]
+    while queue:
+        path = queue.pop(0)
+        route = route_of(path)
+        if route in seen_routes:
+            continue
+        seen_routes.add(route)
+        response = page.goto(path)
+        assert response is not None
+        if "text/html" not in response.headers.get("content-type", ""):
+            continue
+        if response.status >= 400:
+            problems.append(f"{path}: answered {response.status}")
+            continue
+        # A redirect (``/`` → ``/port/produits/``) lands on a page that may be seen already.
+        landed = route_of(page.url)
+        if landed != route:
+            if landed in seen_routes:
+                continue
+            seen_routes.add(landed)
+            route = landed
+        problems += audit(page, path)
+        title = page.title()
+        if title in titles and route_of(titles[title]) != route:
+            problems.append(f"{path}: same title as {titles[title]}: {title!r}")
+        titles.setdefault(title, path)
+        queue += [link for link in same_site_links(page) if route_of(link) not in seen_routes]
+    return problems
+
+
+def grocery(escarcelle) -> dict:
+    """A grocery connected to the emulator, with a catalogue, an open distribution with one
+    order, a validated one, a manager and a beneficiary."""
+    escarcelle.seed(products=6, beneficiaries=2)
+    shop = make_shop(name="Épicerie du Port", slug="port")
+    manager = make_user(email="gestion@port.example", first_name="Camille", last_name="Roux")
+    make_membership(shop=shop, user=manager, role=Role.MANAGER)
+    connect(shop=shop, account=escarcelle, user=manager)
+    bound = bind_products(shop=shop, account=escarcelle)
+    for product in bound:
+        escarcelle.adjust(product.escarcelle_id, 2)
+    stock_sync_shop(shop=shop)
+    lentils = make_product(
+        shop=shop, name="Lentilles vertes", price="2.40", stock="5", category="Épicerie"
+    )
+    rice = make_product(shop=shop, name="Riz", price="1.90", stock="1", category="Épicerie")
+    catalogue = make_catalogue(shop=shop, name="Sec", products=[lentils, rice, *bound[:3]])
+    awa = make_beneficiary(
+        shop=shop,
+        user=make_user(email="awa@port.example", first_name="Awa", last_name="Diallo"),
+        monthly_budget="40",
+    )
+    other = make_beneficiary(shop=shop, user=make_user(first_name="Léo", last_name="Petit"))
+    open_one = make_distribution(shop=shop, catalogues=[catalogue])
+    make_order(membership=other.membership, distribution=open_one, lines={lentils: 1})
+    validated = make_distribution(
+        shop=shop, state="validated", catalogues=[catalogue], validated_by=manager
+    )
+    make_order(membership=awa.membership, distribution=validated, lines={rice: 1})
+    make_distribution(
+        shop=shop, state="closed", catalogues=[catalogue], starts_at=timezone.now()
+    )
+    return {"shop": shop, "open": open_one, "lentils": lentils, "rice": rice}
+
+
+def form_with_errors(path: str, submit: str) -> Callable[[Page], None]:
+    """A form sent empty (its required fields cleared), so it comes back with its errors."""
+
+    def act(page: Page) -> None:
+        page.goto(path)
+        form = page.get_by_role("button", name=submit).locator("xpath=ancestor::form")
+        form.evaluate(
+            "f => { f.noValidate = true;"
+            " f.querySelectorAll('input[required], textarea[required]')"
+            ".forEach(el => { el.value = ''; }); }"
+        )
+        form.get_by_role("button", name=submit).click()
+        page.wait_for_load_state()
+
+    return act
+
+
+def refused_quantity(page: Page, data: dict) -> None:
+    page.goto(f"/port/commander/{data['open'].pk}/")
+    page.get_by_label("Quantité de Riz", exact=True).fill("9")
+    page.get_by_role("button", name="Ajouter Riz", exact=True).click()
+    expect(page.locator("#cart-alert")).not_to_be_empty()
+
+
+# The states no link reaches: (name, role, how to get there).
+STATES: list[tuple[str, str, Callable[[Page, dict], None]]] = [
+    ("product form with errors", "manager", lambda p, d: form_with_errors(
+        "/port/produits/nouveau/", "Enregistrer")(p)),
+    ("distribution form with errors", "manager", lambda p, d: form_with_errors(
+        "/port/distributions/nouvelle/", "Enregistrer")(p)),
+    ("refused quantity", "beneficiary", refused_quantity),
+]
+
+
+@pytest.mark.slow
+def test_every_page_of_both_roles_passes_axe_at_desktop_and_phone_widths(
+    page, live_server, settings, escarcelle
+):
+    settings.ESCARCELLE_BASE_URL = escarcelle.base_url
+    data = grocery(escarcelle)
+    titles: dict[str, str] = {}
+
+    # Signing in, then signing in wrong (an error state).
+    page.goto("/compte/connexion/")
+    problems = audit(page, "sign-in")
+    sign_in(page, "gestion@port.example", "mauvais")
+    expect(page.get_by_text("E-mail ou mot de passe incorrect")).to_be_visible()
+    problems += audit(page, "sign-in refused")
+    if not page.title().startswith("Erreur :"):
+        problems.append(f"sign-in refused: title without 'Erreur :': {page.title()!r}")
+    page.goto("/compte/mot-de-passe/oublie/")
+    problems += audit(page, "password reset")
+
+    for role, email in [("manager", "gestion@port.example"), ("beneficiary", "awa@port.example")]:
+        page.context.clear_cookies()
+        sign_in(page, email, PASSWORD)
+        page.wait_for_load_state()
+        problems += walk(page, "/port/", titles)
+        for name, state_role, act in STATES:
+            if state_role == role:
+                act(page, data)
+                problems += audit(page, name)
+    assert not problems, "\n".join(problems)
+
+
+def ordering_page(escarcelle=None) -> tuple[str, int]:
+    """A beneficiary, Awa, signed in nowhere yet, and an open distribution of three products."""
+    shop = make_shop(name="Épicerie du Port", slug="port")
+    lentils = make_product(shop=shop, name="Lentilles vertes", price="2.40", stock="5")
+    products = [
+        lentils,
+        make_product(shop=shop, name="Riz", price="1.90", stock="1"),
+        *(make_product(shop=shop, name=f"Conserve {n}", category="Conserves") for n in range(12)),
+    ]
+    distribution = make_distribution(
+        shop=shop, catalogues=[make_catalogue(shop=shop, products=products)]
+    )
+    make_beneficiary(
+        shop=shop, user=make_user(email="awa@port.example"), participation_rate="50"
+    )
+    return f"/port/commander/{distribution.pk}/", lentils.pk
+
+
+def tab_until(page: Page, is_there: str, limit: int) -> int:
+    """Tab presses until ``is_there`` (a JS expression on ``el``, the focused element) holds."""
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"(() => {{ const el = document.activeElement; return {is_there}; }})()"):
+            return presses
+    raise AssertionError(f"not reached in {limit} Tab presses: {is_there}")
+
+
+@pytest.mark.slow
+def test_a_beneficiary_orders_with_the_keyboard_only(page):
+    path, lentils = ordering_page()
+    sign_in(page, "awa@port.example", PASSWORD)
+    page.wait_for_url("**/port/commander/")
+    page.goto(path)
+    status = page.locator("#cart-status")
+
+    # Find the product with the search, add it: Tab, typing and Enter only.
+    tab_until(page, "el.type === 'search'", 20)
+    page.keyboard.type("lentilles")
+    tab_until(page, f"el.id === 'quantity-{lentils}'", 30)
+    page.keyboard.press("Backspace")
+    page.keyboard.type("2")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Lentilles vertes : 2 dans le panier, total 2,40 €")
+    # The row was swapped with the cart's answer: the focus is still in its field.
+    assert page.evaluate("document.activeElement.id") == f"quantity-{lentils}"
+
+    # Change the quantity from the same field.
+    page.keyboard.press("Backspace")
+    page.keyboard.type("3")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Lentilles vertes : 3 dans le panier, total 3,60 €")
+    assert page.evaluate("document.activeElement.id") == f"quantity-{lentils}"
+
+    # From the top of the page, the cart is a few Tab presses away (the skip link).
+    page.reload()
+    presses = tab_until(page, "el.matches('a.skip-link[href=\"#cart\"]')", 5)
+    page.keyboard.press("Enter")
+    presses += tab_until(page, "el.textContent.trim() === 'Confirmer ma commande'", 30 - presses)
+    assert presses <= 30
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/port/mes-commandes/")
+    expect(page.get_by_text("Votre commande est confirmée.")).to_be_visible()
+    expect(page.get_by_text("Lentilles vertes")).to_be_visible()
+
+
+def test_the_status_region_stays_and_announces_each_cart_change(page):
+    path, lentils = ordering_page()
+    sign_in(page, "awa@port.example", PASSWORD)
+    page.wait_for_url("**/port/commander/")
+    page.goto(path)
+    # A mark on the node itself: a region replaced by htmx would lose it (and go unheard).
+    page.evaluate("document.getElementById('cart-status').epiclicMark = 'same node'")
+    status = page.locator("#cart-status")
+    assert status.get_attribute("role") == "status"
+
+    page.get_by_role("button", name="Ajouter Lentilles vertes", exact=True).click()
+    expect(status).to_have_text("Lentilles vertes : 1 dans le panier, total 1,20 €")
+    page.get_by_label("Quantité de Riz", exact=True).fill("4")
+    page.get_by_role("button", name="Ajouter Riz", exact=True).click()
+
+    # Refused: said in the alert region, tied to the field, which shows the cart's quantity.
+    alert = page.locator("#cart-alert")
+    expect(alert).to_contain_text("Riz")
+    field = page.get_by_label("Quantité de Riz", exact=True)
+    expect(field).to_have_attribute("aria-invalid", "true")
+    error_id = field.get_attribute("aria-describedby")
+    expect(page.locator(f"#{error_id}")).to_have_text(alert.text_content() or "")
+    expect(field).to_have_value("1")
+
+    page.get_by_role("button", name="Retirer Lentilles vertes").click()
+    expect(status).to_have_text("Lentilles vertes : retiré du panier, total 0,00 €")
+    expect(alert).to_be_empty()
+    assert page.evaluate("document.getElementById('cart-status').epiclicMark") == "same node"
+    # The ✕ went with the cart it was in: the focus goes to the cart's heading.
+    assert page.evaluate("document.activeElement.id") == "cart-heading"
