@@ -21,7 +21,7 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from escarcelle.stock.services import stock_sync_shop
-from shops.models import Role
+from shops.models import Role, Shop
 from tests.e2e.conftest import sign_in
 from tests.factories import (
     PASSWORD,
@@ -331,3 +331,78 @@ def test_the_status_region_stays_and_announces_each_cart_change(page):
     assert page.evaluate("document.getElementById('cart-status').epiclicMark") == "same node"
     # The ✕ went with the cart it was in: the focus goes to the cart's heading.
     assert page.evaluate("document.activeElement.id") == "cart-heading"
+
+
+# The focus ring of what has the focus, measured against what is behind it (WCAG 2.4.7, and
+# 1.4.11: 3:1 for what is needed to see the focus).
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let behind = el.parentElement, bg = [0, 0, 0, 0];
+  while (behind) {
+    bg = rgb(getComputedStyle(behind).backgroundColor);
+    if (bg.length === 3 || bg[3] > 0) break;
+    behind = behind.parentElement;
+  }
+  if (!behind) bg = rgb(getComputedStyle(document.documentElement).backgroundColor);
+  const [a, b] = [lum(rgb(style.outlineColor)), lum(bg)].sort((x, y) => y - x);
+  return {what: el.tagName + (el.id ? "#" + el.id : "") + " " + (el.textContent || "").trim()
+            .slice(0, 30), style: style.outlineStyle, width: parseFloat(style.outlineWidth),
+          contrast: (a + 0.05) / (b + 0.05)};
+}"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_focus_ring_is_wide_and_contrasted_and_dark_mode_passes_axe(page, scheme):
+    path, _lentils = ordering_page()
+    shop = Shop.objects.get(slug="port")
+    make_membership(shop=shop, user=make_user(email="gestion@port.example"))
+    page.emulate_media(color_scheme=scheme)
+    sign_in(page, "awa@port.example", PASSWORD)
+    page.wait_for_url("**/port/commander/")
+    page.goto(path)
+    page.get_by_role("button", name="Ajouter Lentilles vertes", exact=True).click()
+    expect(page.locator("#cart-status")).not_to_be_empty()
+    page.reload()
+    weak = []
+    for _stop in range(40):  # links, the search, fields and buttons of the rows, the cart
+        page.keyboard.press("Tab")
+        ring = page.evaluate(FOCUS_RING)
+        if ring["style"] == "none" or ring["width"] < 2 or ring["contrast"] < 3:
+            weak.append(ring)
+    assert not weak, weak
+    problems = audit(page, f"ordering page ({scheme})")
+
+    # A manager's Stocks page has low-stock rows (their colours differ in dark mode).
+    page.context.clear_cookies()
+    sign_in(page, "gestion@port.example", PASSWORD)
+    page.goto("/port/stocks/")
+    expect(page.locator("tr.low").first).to_be_visible()
+    problems += audit(page, f"stocks ({scheme})")
+    assert not problems, "\n".join(problems)
+
+
+def test_after_saving_a_delivered_quantity_the_focus_stays_on_that_rows_field(page):
+    shop = make_shop(name="Épicerie du Port", slug="port")
+    make_membership(shop=shop, user=make_user(email="gestion@port.example"))
+    lentils = make_product(shop=shop, name="Lentilles vertes", stock="5")
+    distribution = make_distribution(shop=shop, state="closed")
+    awa = make_beneficiary(shop=shop, user=make_user(first_name="Awa", last_name="Diallo"))
+    order = make_order(membership=awa.membership, distribution=distribution, lines={lentils: 2})
+    line = order.lines.get()
+    sign_in(page, "gestion@port.example", PASSWORD)
+    page.goto(f"/port/distributions/{distribution.pk}/")
+
+    field = page.get_by_label("Quantité livrée : Lentilles vertes")
+    field.focus()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#line-{line.pk}")).to_contain_text("Enregistré")
+    assert page.evaluate("document.activeElement.id") == f"delivered-{line.pk}"
+    line.refresh_from_db()
+    assert line.delivered_quantity == Decimal("1")
