@@ -168,7 +168,9 @@ class MemberCells:
         invalid = message = ""
         if error:
             invalid = f' aria-invalid="true" aria-describedby="quantity-{product_id}-error"'
-            message = f'<small class="error" id="quantity-{product_id}-error">{escape(error)}</small>'
+            message = (
+                f'<small class="error" id="quantity-{product_id}-error">{escape(error)}</small>'
+            )
         return (
             f"{head}{escape(formats.localize(available.normalize()))}{qty}"
             f'<input name="quantity-{product_id}" id="quantity-{product_id}" inputmode="decimal"'

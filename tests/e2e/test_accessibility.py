@@ -96,9 +96,7 @@ def audit(page: Page, where: str) -> list[str]:
 
 
 def same_site_links(page: Page) -> list[str]:
-    hrefs = page.eval_on_selector_all(
-        "a[href]", "els => els.map(a => a.getAttribute('href'))"
-    )
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(a => a.getAttribute('href'))")
     return [h.split("#")[0] for h in hrefs if h.startswith("/") and not NOT_FOLLOWED.search(h)]
 
 
@@ -165,9 +163,7 @@ def grocery(escarcelle) -> dict:
         shop=shop, state="validated", catalogues=[catalogue], validated_by=manager
     )
     make_order(membership=awa.membership, distribution=validated, lines={rice: 1})
-    make_distribution(
-        shop=shop, state="closed", catalogues=[catalogue], starts_at=timezone.now()
-    )
+    make_distribution(shop=shop, state="closed", catalogues=[catalogue], starts_at=timezone.now())
     return {"shop": shop, "open": open_one, "lentils": lentils, "rice": rice}
 
 
@@ -197,10 +193,16 @@ def refused_quantity(page: Page, data: dict) -> None:
 
 # The states no link reaches: (name, role, how to get there).
 STATES: list[tuple[str, str, Callable[[Page, dict], None]]] = [
-    ("product form with errors", "manager", lambda p, d: form_with_errors(
-        "/port/produits/nouveau/", "Enregistrer")(p)),
-    ("distribution form with errors", "manager", lambda p, d: form_with_errors(
-        "/port/distributions/nouvelle/", "Enregistrer")(p)),
+    (
+        "product form with errors",
+        "manager",
+        lambda p, d: form_with_errors("/port/produits/nouveau/", "Enregistrer")(p),
+    ),
+    (
+        "distribution form with errors",
+        "manager",
+        lambda p, d: form_with_errors("/port/distributions/nouvelle/", "Enregistrer")(p),
+    ),
     ("refused quantity", "beneficiary", refused_quantity),
 ]
 
@@ -248,9 +250,7 @@ def ordering_page(escarcelle=None) -> tuple[str, int]:
     distribution = make_distribution(
         shop=shop, catalogues=[make_catalogue(shop=shop, products=products)]
     )
-    make_beneficiary(
-        shop=shop, user=make_user(email="awa@port.example"), participation_rate="50"
-    )
+    make_beneficiary(shop=shop, user=make_user(email="awa@port.example"), participation_rate="50")
     return f"/port/commander/{distribution.pk}/", lentils.pk
 
 
