@@ -8,7 +8,7 @@ SIM_PORT ?= 8100
 export ESCARCELLE_SIM_PORT := $(SIM_PORT)
 export EPICLIC_PORT := $(PORT)
 
-.PHONY: run dev prepare browser-deps pdf-deps test test-sqlite test-pg lint format bench install system-deps messages clean
+.PHONY: run dev prepare browser-deps pdf-deps test test-sqlite test-pg lint format bench screenshots install system-deps messages clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -77,6 +77,11 @@ test: lint test-sqlite
 
 bench: install
 	$(PY) -m bench
+
+# The README's tour: the browser journey (tests/e2e/test_mission.py) saves its screenshots in
+# docs/img/ (1280×800 and a phone's 390×844, small palette PNGs).
+screenshots: install browser-deps
+	EPICLIC_SCREENSHOTS=docs/img $(PY) -m pytest tests/e2e/test_mission.py -q -p no:cacheprovider
 
 clean:
 	rm -rf var/test-*

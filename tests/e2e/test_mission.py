@@ -8,12 +8,15 @@ browser; the manager validates the distribution and the sale lands in the emulat
 from __future__ import annotations
 
 import datetime
+import io
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from distributions.models import Distribution
@@ -23,12 +26,18 @@ from tests.factories import PASSWORD, make_beneficiary, make_membership, make_sh
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/e2e-shots")
+# The README's tour: `make screenshots` runs this journey with EPICLIC_SCREENSHOTS=docs/img.
+SHOTS = Path(os.environ.get("EPICLIC_SCREENSHOTS") or "/tmp/e2e-shots")
+LAPTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
 
 
-def shoot(page: Page, name: str) -> None:
+def shoot(page: Page, name: str, *, full_page: bool = False) -> None:
+    """What the window shows, saved as a small palette PNG (flat colours: no dithering)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{name}.png", full_page=True)
+    png = page.screenshot(full_page=full_page, animations="disabled", caret="hide")
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image.quantize(colors=64, dither=Image.Dither.NONE).save(SHOTS / f"{name}.png", optimize=True)
 
 
 def local_input(moment: datetime.datetime) -> str:
@@ -65,6 +74,10 @@ def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escar
     make_membership(shop=shop, user=make_user(email="gestion@port.example", first_name="Camille"))
 
     # --- The manager connects Epiclic to Escarcelle. ---------------------------------------
+    page.set_viewport_size(LAPTOP)
+    page.goto("/compte/connexion/")
+    page.get_by_label("E-mail").fill("gestion@port.example")
+    shoot(page, "1-connexion")
     sign_in(page, "gestion@port.example", PASSWORD)
     page.wait_for_url("**/port/produits/")
     nav(page, "Paramètres")
@@ -87,7 +100,7 @@ def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escar
     expect(connection_section).to_contain_text(f"Compte Escarcelle : {escarcelle.name}")
     expect(connection_section.locator("code")).to_have_text(f"••••••••{escarcelle.api_key[-4:]}")
     assert escarcelle.api_key not in page.content()
-    shoot(page, "1-synchro-escarcelle")
+    shoot(page, "2-synchro-escarcelle")
 
     # --- Import the products: preview, then confirm. -------------------------------------
     nav(page, "Produits")
@@ -101,6 +114,7 @@ def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escar
     expect(page.locator("[data-count=new]")).to_have_text("10")
     expect(page.locator("[data-count=error]")).to_have_text("0")
     expect(page.get_by_role("checkbox", name="Importer cette ligne")).to_have_count(10)
+    shoot(page, "3-apercu-import")
     assert shop.products.count() == 0, "nothing is imported before the confirmation"
 
     page.get_by_role("button", name="Confirmer l'import").click()
@@ -109,7 +123,6 @@ def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escar
     expect(page.get_by_role("heading", name="10 produits sans photo")).to_be_visible()
     expect(page.get_by_text("Pensez à leur attribuer une photo.")).to_be_visible()
     expect(page.get_by_role("link", name=ordered["name"], exact=True)).to_be_visible()
-    shoot(page, "2-import-termine")
 
     # --- Put two imported products in a new catalogue. ---------------------------------
     nav(page, "Catalogues")
@@ -155,6 +168,7 @@ def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escar
     expect(row.locator("td").nth(2)).to_have_text(f"{stock_before.normalize():f}")
     expect(row.locator("td").nth(4)).to_have_text(f"{stock_before.normalize():f}")
     expect(page.locator("#sync-status")).not_to_contain_text("jamais")
+    shoot(page, "4-stocks")
 
     # --- A beneficiary orders two of them, in a browser of her own. --------------------
     make_beneficiary(
@@ -173,18 +187,21 @@ def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escar
         beneficiary.wait_for_url(f"**/port/commander/{distribution.pk}/")
         product_row = beneficiary.locator("tbody tr", has_text=ordered["name"])
         expect(product_row.locator("td").nth(3)).to_have_text(f"{stock_before.normalize():f}")
-        beneficiary.get_by_label(f"Quantité {ordered['name']}", exact=True).fill("2")
+        beneficiary.get_by_label(f"Quantité de {ordered['name']}", exact=True).fill("2")
         product_row.get_by_role("button", name="Ajouter").click()
         cart = beneficiary.locator("#cart")
         expect(cart).to_contain_text(ordered["name"])
         expect(cart).to_contain_text("2 ×")
+        beneficiary.set_viewport_size(PHONE)
+        beneficiary.evaluate("window.scrollTo(0, 0)")
+        shoot(beneficiary, "5-commande-telephone")
+        beneficiary.set_viewport_size(LAPTOP)
         beneficiary.get_by_role("button", name="Confirmer ma commande").click()
         beneficiary.wait_for_url("**/port/mes-commandes/")
         expect(beneficiary.get_by_text("Votre commande est confirmée.")).to_be_visible()
         my_order = beneficiary.locator("article").first
         expect(my_order).to_contain_text(ordered["name"])
         expect(my_order).to_contain_text("confirmée")
-        shoot(beneficiary, "3-mes-commandes")
 
         # --- Orders close (time travel), the manager validates. ------------------------
         Distribution.objects.filter(pk=distribution.pk).update(
@@ -209,7 +226,7 @@ def test_a_manager_connects_escarcelle_and_a_beneficiarys_order_becomes_an_escar
         expect(product_line.locator("td").nth(4)).to_have_text(
             f"{(stock_before - 2).normalize():f}"
         )
-        shoot(page, "4-distribution-validee")
+        shoot(page, "6-distribution-validee", full_page=True)
 
         # --- The sale is in Escarcelle, and its stock went down. ------------------------
         sales = escarcelle.sales()
