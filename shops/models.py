@@ -40,7 +40,7 @@ def validate_timezone(value: str) -> None:
 
 
 class NotificationKind(models.TextChoices):
-    """The e-mails a beneficiary can receive; each can be switched off per grocery and per person."""
+    """The e-mails a beneficiary can receive; each can be switched off per grocery and person."""
 
     ORDERS_OPEN = "orders_open", _("ouverture des commandes")
     ORDERS_CLOSING = "orders_closing", _("rappel avant la fermeture des commandes")
