@@ -232,3 +232,19 @@ def test_the_pickup_reminders_show_each_ones_slot_in_a_fixed_number_of_queries(s
     by_person = {m.to[0]: m.body for m in sent_emails()}
     first = people[1].membership.user.email
     assert f"Créneau : {early}" in by_person[first]
+
+
+def test_the_log_rows_and_their_emails_are_written_together_or_not_at_all(shop, monkeypatch):
+    distribution = make_distribution(shop=shop)
+    beneficiaries(shop, 3)
+
+    def dies(*args, **kwargs):
+        raise RuntimeError("the worker died while writing the log")
+
+    monkeypatch.setattr(Notification.objects, "bulk_create", dies)
+    with pytest.raises(RuntimeError):
+        orders_open_notify(distribution=distribution)
+    assert not OutgoingEmail.objects.exists() and not Notification.objects.exists()
+    monkeypatch.undo()
+    assert orders_open_notify(distribution=distribution) == 3
+    assert len(sent_emails()) == 3
