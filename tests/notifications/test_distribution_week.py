@@ -248,3 +248,15 @@ def test_the_log_rows_and_their_emails_are_written_together_or_not_at_all(shop, 
     monkeypatch.undo()
     assert orders_open_notify(distribution=distribution) == 3
     assert len(sent_emails()) == 3
+
+
+def test_with_the_queue_down_opening_succeeds_and_the_sweep_sends_the_emails(
+    shop, manager, queue_down, django_capture_on_commit_callbacks
+):
+    distribution = make_distribution(shop=shop, state="upcoming")
+    beneficiaries(shop, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        distribution_open_now(distribution=distribution, user=manager)
+    assert not Notification.objects.exists()  # its task could not be queued
+    assert notifications_due() == 2
+    assert len(sent_emails()) == 2
