@@ -63,10 +63,10 @@ def test_a_rows_button_adds_its_own_quantity_with_and_without_htmx(
         HTTP_HX_REQUEST="true",
     ).content.decode()
     # The beneficiary pays 30 % of the shelf price.
-    assert "3&nbsp;× 0,90&nbsp;€" in html and "2&nbsp;× 0,60&nbsp;€" in html
+    assert "3&nbsp;× 0,90\u00a0€" in html and "2&nbsp;× 0,60\u00a0€" in html
     # The summary at the top of the page follows, out of band.
     assert re.search(r'id="cart-summary"[^>]*hx-swap-oob="true"', html)
-    assert "2 produits · 3,90 €" in html
+    assert "2 produits · 3,90\u00a0€" in html
 
 
 def test_enter_without_javascript_names_no_product_and_is_explained(
@@ -121,4 +121,4 @@ def test_the_cart_summary_counts_and_totals(beneficiary_client, shop, distributi
         url("cart", shop, pk=distribution.pk), {"product": products[2].pk, "quantity": "2"}
     )
     top = page(beneficiary_client, shop, distribution).split('id="order-products"')[0]
-    assert "1 produit · 0,90 €" in top
+    assert "1 produit · 0,90\u00a0€" in top

@@ -90,8 +90,8 @@ def test_the_page_shows_the_price_they_pay_and_the_shelf_price_struck_out(
     html = html.content.decode()
     assert "Riz &lt;bio&gt;" in html and "<b" + "io>" not in html
     # A no-break space: the "€" never wraps alone onto the next line.
-    assert "<strong>0.90&nbsp;€</strong>" in html or "<strong>0,90&nbsp;€</strong>" in html
-    assert "<s" in html and ("2.99&nbsp;€" in html or "2,99&nbsp;€" in html)
+    assert "<strong>0.90\u00a0€</strong>" in html or "<strong>0,90\u00a0€</strong>" in html
+    assert "<s" in html and ("2.99\u00a0€" in html or "2,99\u00a0€" in html)
     assert "Épicerie" in html
 
 
@@ -110,7 +110,7 @@ def test_adding_with_htmx_returns_the_cart_partial_then_confirming_creates_the_o
         HTTP_HX_REQUEST="true",
     )
     html = response.content.decode()
-    assert html.strip().startswith('<section id="cart"') and "1.80 €" in html.replace(",", ".")
+    assert html.strip().startswith('<section id="cart"') and "1.80\u00a0€" in html.replace(",", ".")
     response = beneficiary_client.post(url("confirm", shop, pk=distribution.pk))
     assert response["Location"] == url("my_orders", shop)
     order = Order.objects.get(membership__user=beneficiary)
@@ -126,7 +126,7 @@ def test_the_cart_partial_carries_a_summary_a_phone_can_jump_to(
         HTTP_HX_REQUEST="true",
     ).content.decode()
     assert 'href="#cart" class="cart-jump"' in html
-    assert "Mon panier : 1 produit · 1,80 €" in html
+    assert "Mon panier : 1 produit · 1,80\u00a0€" in html
 
 
 def test_a_product_in_the_cart_offers_modifier_and_the_row_follows_the_cart(
@@ -221,7 +221,7 @@ def test_adding_more_than_is_left_is_refused_at_once_and_the_cart_keeps_its_quan
         cart, {"product": rice.pk, "quantity": "9"}, HTTP_HX_REQUEST="true"
     ).content.decode()
     assert "il n&#x27;en reste que 5, vous en demandez 9" in html
-    assert "2&nbsp;× 0,90&nbsp;€" in html
+    assert "2&nbsp;× 0,90\u00a0€" in html
     # On a phone the cart is far below: the bar at the bottom carries the refusal.
     assert 'class="cart-jump bad" role="button">Riz &lt;bio&gt; : il n&#x27;en reste' in html
 
@@ -235,7 +235,7 @@ def test_a_member_may_keep_in_the_cart_the_units_their_order_holds(
         {"product": rice.pk, "quantity": "5"},
         HTTP_HX_REQUEST="true",
     ).content.decode()
-    assert "reste" not in html.split("Reste sur")[0] and "5&nbsp;× 0,90&nbsp;€" in html
+    assert "reste" not in html.split("Reste sur")[0] and "5&nbsp;× 0,90\u00a0€" in html
 
 
 @pytest.mark.parametrize("count", [5, 50])
@@ -357,7 +357,7 @@ def test_my_orders_shows_each_lines_unit_price_and_amount(
 ):
     make_order(membership=beneficiary.memberships.get(), distribution=distribution, lines={rice: 2})
     html = beneficiary_client.get(url("my_orders", shop)).content.decode()
-    assert "× 0,90 €" in html and "1,80 €" in html
+    assert "× 0,90\u00a0€" in html and "1,80\u00a0€" in html
 
 
 def test_my_orders_shows_a_missing_product_and_a_total_without_it(

@@ -44,11 +44,11 @@ def page(client, shop, distribution) -> str:
 
 
 def test_a_price_change_shows_at_once(beneficiary_client, shop, distribution, rice):
-    assert "0,60 €" in page(beneficiary_client, shop, distribution)  # 30 % of 2,00 €
+    assert "0,60\u00a0€" in page(beneficiary_client, shop, distribution)  # 30 % of 2,00 €
     rice.price = Decimal("3.00")
     rice.save()
     html = page(beneficiary_client, shop, distribution)
-    assert "0,90 €" in html and "0,60 €" not in html
+    assert "0,90\u00a0€" in html and "0,60\u00a0€" not in html
 
 
 def test_a_stock_change_shows_at_once(beneficiary_client, shop, distribution, rice):
@@ -72,11 +72,11 @@ def test_a_catalogue_change_shows_at_once(beneficiary_client, shop, distribution
 def test_members_paying_another_rate_each_see_their_price(
     beneficiary_client, client, shop, distribution
 ):
-    assert "0,60 €" in page(beneficiary_client, shop, distribution)
+    assert "0,60\u00a0€" in page(beneficiary_client, shop, distribution)
     other = make_beneficiary(shop=shop, participation_rate="50")
     client.force_login(other.membership.user)
     html = page(client, shop, distribution)
-    assert "1,00 €" in html and "0,60 €" not in html
+    assert "1,00\u00a0€" in html and "0,60\u00a0€" not in html
 
 
 # --- A busy database (SQLite's one write lock) ---------------------------------------------
@@ -179,4 +179,4 @@ def test_the_ordering_page_works_with_the_cache_unreachable(
         }
     }
     html = page(beneficiary_client, shop, distribution)
-    assert "Riz" in html and "0,60 €" in html
+    assert "Riz" in html and "0,60\u00a0€" in html
