@@ -83,7 +83,9 @@ def test_past_orders_show_what_was_paid_and_saved_from_the_frozen_lines(shop):
     client.force_login(profile.membership.user)
     page = client.get(url("account", shop)).content.decode().replace(",", ".")
     # Shelf value 30,00 €, paid 3 × 3,00 = 9,00 €, saved 21,00 €.
-    assert "30.00\u00a0€" in page and "9.00\u00a0€" in page and "<strong>21.00\u00a0€</strong>" in page
+    assert (
+        "30.00\u00a0€" in page and "9.00\u00a0€" in page and "<strong>21.00\u00a0€</strong>" in page
+    )
 
 
 def test_a_beneficiary_changes_their_name_and_e_mail(shop):
