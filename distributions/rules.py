@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 from catalog.models import Product, Unit
@@ -28,6 +27,7 @@ from distributions.models import (
 from distributions.pricing import line_total, member_profile, member_rate, solidarity_price
 from distributions.selectors import month_spent, orderable_products, slot_taken
 from epiclic.errors import Refusal
+from epiclic.numbers import decimal_text, money_text
 from shops.models import BeneficiaryProfile, Membership
 
 ZERO = Decimal("0")
@@ -37,11 +37,11 @@ THOUSANDTH = Decimal("0.001")
 
 def quantity_text(quantity: Decimal) -> str:
     """A quantity as a French reader expects it in a message: ``1,5``, ``10``."""
-    return formats.number_format(quantity.normalize())
+    return decimal_text(quantity)
 
 
 def _eur(amount: Decimal) -> str:
-    return formats.number_format(amount, 2)
+    return money_text(amount)
 
 
 def quantity_error(quantity: Decimal, unit: str) -> str | None:
