@@ -16,7 +16,6 @@ import datetime
 import hashlib
 import logging
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,7 +32,7 @@ from catalog.models import Product
 from distributions.models import Distribution
 from distributions.pricing import solidarity_price
 from distributions.selectors import orderable_products
-from epiclic.collation import collation_key
+from epiclic.collation import collation_key, folded
 from shops.models import Shop
 
 log = logging.getLogger("distributions.offer")
@@ -101,18 +100,12 @@ def offer_segments(
     return segments
 
 
-def _folded(text: str) -> str:
-    """Lower case without accents: « pâtes » is found by « pates »."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def offer_search(*, distribution: Distribution, query: str) -> list[int]:
     """The ids of the products offered whose name holds every word of ``query`` (the ordering
     page's search without JavaScript; static/epiclic.js filters the same way in the page)."""
-    words = _folded(query).split()
+    words = folded(query).split()
     names = orderable_products(distribution=distribution).values_list("pk", "name")
-    return [pk for pk, name in names if all(word in _folded(name) for word in words)]
+    return [pk for pk, name in names if all(word in folded(name) for word in words)]
 
 
 def offer_html(segments: list[str], cells: Callable[[int, SafeString], str]) -> SafeString:
