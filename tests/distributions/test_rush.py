@@ -127,7 +127,7 @@ def test_the_cart_answers_while_another_writer_holds_the_lock(
             HTTP_HX_REQUEST="true",
         )
         assert response.status_code == 200
-        assert "2 ×" in response.content.decode()
+        assert "2&nbsp;×" in response.content.decode()
 
 
 @pytest.mark.sqlite
@@ -164,7 +164,7 @@ def test_a_confirmation_still_locked_out_says_trop_de_monde_and_loses_nothing(
     assert "Trop de monde, réessayez dans un instant" in response.content.decode()
     assert not Order.objects.exists()
     # The cart is still there: confirming again, once the rush has passed, works.
-    assert "2 ×" in page(beneficiary_client, shop, distribution)
+    assert "2&nbsp;×" in page(beneficiary_client, shop, distribution)
     assert beneficiary_client.post(url("confirm", shop, pk=distribution.pk)).status_code == 302
     assert Order.objects.get().lines.get().quantity == Decimal("2")
 
