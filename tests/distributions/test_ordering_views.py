@@ -317,7 +317,7 @@ def test_the_poll_sends_again_only_the_cells_of_a_product_whose_figure_changed(
     sold_out = beneficiary_client.get(poll, HTTP_HX_REQUEST="true")
     text = sold_out.content.decode()
     assert f'<td class="num avail" id="avail-{rice.pk}" hx-swap-oob="true"' in text
-    assert "épuisé" in text and 'name="quantity"' not in text
+    assert "épuisé" in text and f'name="quantity-{rice.pk}"' not in text
     assert f'<td class="qty" id="qty-{rice.pk}" hx-swap-oob="true"></td>' in text
 
 
