@@ -163,8 +163,21 @@ def grocery(escarcelle) -> dict:
         shop=shop, state="validated", catalogues=[catalogue], validated_by=manager
     )
     make_order(membership=awa.membership, distribution=validated, lines={rice: 1})
-    make_distribution(shop=shop, state="closed", catalogues=[catalogue], starts_at=timezone.now())
-    return {"shop": shop, "open": open_one, "lentils": lentils, "rice": rice}
+    closed = make_distribution(
+        shop=shop, state="closed", catalogues=[catalogue], starts_at=timezone.now()
+    )
+    make_order(membership=other.membership, distribution=closed, lines={lentils: 1})
+    awa_order = make_order(membership=awa.membership, distribution=open_one, lines={lentils: 1})
+    return {
+        "shop": shop,
+        "open": open_one,
+        "closed": closed,
+        "validated": validated,
+        "awa": awa.membership,
+        "awa_order": awa_order,
+        "lentils": lentils,
+        "rice": rice,
+    }
 
 
 def form_with_errors(path: str, submit: str) -> Callable[[Page], None]:
@@ -204,6 +217,32 @@ STATES: list[tuple[str, str, Callable[[Page, dict], None]]] = [
         lambda p, d: form_with_errors("/port/distributions/nouvelle/", "Enregistrer")(p),
     ),
     ("refused quantity", "beneficiary", refused_quantity),
+    # Pages the walk reaches only for one distribution among several (it audits one per route).
+    (
+        "validating",
+        "manager",
+        lambda p, d: p.goto(f"/port/distributions/{d['closed'].pk}/valider/"),
+    ),
+    (
+        "a closed distribution",
+        "manager",
+        lambda p, d: p.goto(f"/port/distributions/{d['closed'].pk}/"),
+    ),
+    (
+        "a distribution's report",
+        "manager",
+        lambda p, d: p.goto(f"/port/rapports/distributions/{d['validated'].pk}/"),
+    ),
+    (
+        "a household's statement",
+        "manager",
+        lambda p, d: p.goto(f"/port/rapports/beneficiaires/{d['awa'].pk}/"),
+    ),
+    (
+        "cancelling an order",
+        "beneficiary",
+        lambda p, d: p.goto(f"/port/mes-commandes/{d['awa_order'].pk}/annuler/"),
+    ),
 ]
 
 
@@ -385,6 +424,20 @@ def test_the_focus_ring_is_wide_and_contrasted_and_dark_mode_passes_axe(page, sc
     expect(page.locator("tr.low").first).to_be_visible()
     problems += audit(page, f"stocks ({scheme})")
     assert not problems, "\n".join(problems)
+
+    # On a phone its table scrolls in a labelled region the keyboard reaches, with a hint
+    # while columns are out of sight.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/port/stocks/")
+    region = page.get_by_role("region", name="Stocks")
+    expect(region).to_have_attribute("tabindex", "0")
+    hint = page.get_by_text("Faites défiler le tableau vers la droite")
+    expect(hint).to_be_visible()
+    region.focus()
+    page.keyboard.press("End")  # a focused scroll region scrolls with the keyboard
+    for _press in range(30):
+        page.keyboard.press("ArrowRight")
+    expect(hint).to_be_hidden()
 
 
 def test_after_saving_a_delivered_quantity_the_focus_stays_on_that_rows_field(page):
