@@ -3,8 +3,8 @@
 Static files never get here (whitenoise answers them above, already compressed at
 ``collectstatic``); photos are JPEG and gain nothing. BREACH (guessing a secret from the size of
 compressed pages that also reflect what an attacker sent): Django masks the CSRF token afresh in
-every response, and its gzip adds random bytes to each response (``max_random_bytes``); the
-session cookie never appears in a body. See docs/operations.md, "Compression and caching".
+every response, and the session cookie never appears in a body; gzip responses also get
+Django's random bytes (``max_random_bytes``). See docs/operations.md, "Compression and caching".
 """
 
 from __future__ import annotations
