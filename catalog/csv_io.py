@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from catalog import rules
 from catalog.models import Product, StockSource, Unit
+from epiclic.collation import folded
 from epiclic.numbers import parse_decimal
 from epiclic.spreadsheets import csv_lines, formula_unquote
 from imports.rows import Change, Row, RowStatus, Value
@@ -148,8 +148,7 @@ class ParsedFile:
 
 
 def normalise_header(name: str) -> str:
-    text = unicodedata.normalize("NFKD", name.strip().lstrip("\ufeff").lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = folded(name.strip().lstrip("\ufeff"))
     for junk in ("(€)", "(eur)", "(%)", "€", "%"):
         text = text.replace(junk, " ")
     text = "_".join(text.replace("-", " ").replace(".", " ").replace("'", " ").split())
