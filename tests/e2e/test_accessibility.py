@@ -274,6 +274,8 @@ def test_every_page_of_both_roles_passes_axe_at_desktop_and_phone_widths(
             if state_role == role:
                 act(page, data)
                 problems += audit(page, name)
+                if "with errors" in name and not page.title().startswith("Erreur :"):
+                    problems.append(f"{name}: title without 'Erreur :': {page.title()!r}")
     assert not problems, "\n".join(problems)
 
 
