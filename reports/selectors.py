@@ -59,7 +59,15 @@ class LineCents(Func):
     def __init__(self, price: str) -> None:
         super().__init__(F(price), F("delivered_quantity"), F("quantity"))
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
         parts, params = [], []
         for expression in self.get_source_expressions():
             sql, found = compiler.compile(expression)
