@@ -346,6 +346,38 @@ def _cart_status(row: ChangedRow | None, cart: dict[int, Decimal], total: Decima
     }
 
 
+def _cart_save_typed(request: ShopRequest, distribution: Distribution) -> str | None:
+    """Without JavaScript, Enter in a quantity sends the list's first button, which names no
+    product: the quantities typed are those that differ from what the page showed (the cart's,
+    or 1 for a product not in it; an emptied field is left alone), checked and saved together.
+    Returns the refusal, or None when saved."""
+    before = carts.cart_get(request, distribution)
+    after = dict(before)
+    for key in request.POST:
+        product, value = key.removeprefix("quantity-"), request.POST.get(key, "")
+        if product == key or not value.strip():
+            continue
+        form = CartLineForm({"product": product, "quantity": value})
+        if not form.is_valid():
+            return form_errors_text(form)
+        pk, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
+        if quantity != before.get(pk, Decimal("1")):
+            after = carts.cart_with(after, pk, quantity)
+    if after == before:
+        return _("Choisissez « Ajouter » ou « Modifier » sur la ligne du produit.")
+    try:
+        order_check(
+            membership=request.membership,
+            distribution=distribution,
+            quantities=after,
+            before=before,
+        )
+    except Refusal as refused:
+        return refused.message
+    carts.cart_save(request, distribution, after)
+    return None
+
+
 @beneficiary_view
 @require_POST
 def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
@@ -359,7 +391,7 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
     error = None
     changed = None
     if not request.POST.get("product"):
-        error = _("Choisissez « Ajouter » ou « Modifier » sur la ligne du produit.")
+        error = _cart_save_typed(request, distribution)
     elif not form.is_valid():
         error = form_errors_text(form)
     else:

@@ -69,17 +69,47 @@ def test_a_rows_button_adds_its_own_quantity_with_and_without_htmx(
     assert "2 produits · 3,90\u00a0€" in html
 
 
-def test_enter_without_javascript_names_no_product_and_is_explained(
+def test_enter_without_javascript_saves_the_quantities_typed(
+    beneficiary_client, shop, distribution, products
+):
+    """Enter sends the list's first button, which names no product: what differs from what
+    the page showed (1 for a product not in the cart, else the cart's) is saved."""
+    pasta, lentils, yoghurt = products
+    cart = url("cart", shop, pk=distribution.pk)
+    beneficiary_client.post(cart, {"product": yoghurt.pk, "quantity": "2"})
+    shown = {f"quantity-{pasta.pk}": "1", f"quantity-{lentils.pk}": "1"}
+    response = beneficiary_client.post(
+        cart,
+        {**shown, f"quantity-{lentils.pk}": "4", f"quantity-{yoghurt.pk}": "3", "product": ""},
+    )
+    assert response.status_code == 302
+    html = page(beneficiary_client, shop, distribution)
+    summary = html.split('id="cart-summary"')[1].split("</p>")[0]
+    assert "2 produits · 4,95\xa0€" in summary  # 4 × 0,90 + 3 × 0,45; the pasta stays out
+
+
+def test_enter_without_javascript_and_nothing_typed_is_explained(
     beneficiary_client, shop, distribution, products
 ):
     response = beneficiary_client.post(
         url("cart", shop, pk=distribution.pk),
-        {f"quantity-{products[0].pk}": "2", "product": ""},
+        {**{f"quantity-{p.pk}": "1" for p in products}, f"quantity-{products[1].pk}": ""},
         follow=True,
     )
-    assert "Choisissez « Ajouter » ou « Modifier » sur la ligne du produit." in (
-        response.content.decode()
+    html = response.content.decode()
+    assert "Choisissez « Ajouter » ou « Modifier » sur la ligne du produit." in html
+    assert '<span class="nowrap">vide</span>' in html
+
+
+def test_enter_without_javascript_is_refused_like_a_button(
+    beneficiary_client, shop, distribution, products
+):
+    response = beneficiary_client.post(
+        url("cart", shop, pk=distribution.pk),
+        {f"quantity-{products[0].pk}": "beaucoup", "product": ""},
+        follow=True,
     )
+    assert "Indiquez une quantité en chiffres" in response.content.decode()
 
 
 def test_the_top_of_the_page_has_a_search_a_category_jump_and_the_cart(
