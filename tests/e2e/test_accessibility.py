@@ -34,6 +34,7 @@ from tests.factories import (
     make_order,
     make_product,
     make_shop,
+    make_staff,
     make_user,
 )
 
@@ -45,7 +46,7 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 # Links not followed: leaving the site's pages, downloads, the admin, signing out.
 NOT_FOLLOWED = re.compile(
-    r"^/(admin|i18n|static|media|operateur)/|\.(csv|xlsx|pdf|ods|png|jpg|webp)$|/miniature/$"
+    r"^/(admin|i18n|static|media)/|\.(csv|xlsx|pdf|ods|png|jpg|webp)$|/miniature/$"
     r"|/photo/$|/compte/deconnexion/"
 )
 
@@ -100,10 +101,9 @@ def same_site_links(page: Page) -> list[str]:
     return [h.split("#")[0] for h in hrefs if h.startswith("/") and not NOT_FOLLOWED.search(h)]
 
 
-def walk(page: Page, start: str, titles: dict[str, str]) -> list[str]:
+def walk(page: Page, start: str, titles: dict[str, str], seen_routes: set[str]) -> list[str]:
     """Every route reachable by links from ``start`` (breadth first), each audited once."""
     problems: list[str] = []
-    seen_routes: set[str] = set()
     queue = [start]
     while queue:
         path = queue.pop(0)
@@ -216,6 +216,8 @@ STATES: list[tuple[str, str, Callable[[Page, dict], None]]] = [
         "manager",
         lambda p, d: form_with_errors("/port/distributions/nouvelle/", "Enregistrer")(p),
     ),
+    # Awa has ordered: the ordering page is reached by a button (a form), not by a link.
+    ("ordering page", "beneficiary", lambda p, d: p.goto(f"/port/commander/{d['open'].pk}/")),
     ("refused quantity", "beneficiary", refused_quantity),
     # Pages the walk reaches only for one distribution among several (it audits one per route).
     (
@@ -269,13 +271,23 @@ def test_every_page_of_both_roles_passes_axe_at_desktop_and_phone_widths(
         page.context.clear_cookies()
         sign_in(page, email, PASSWORD)
         page.wait_for_load_state()
-        problems += walk(page, "/port/", titles)
+        routes: set[str] = set()
+        problems += walk(page, "/port/", titles, routes)
+        assert {"manager": "/port/stocks/", "beneficiary": "/port/mes-commandes/"}[role] in routes
         for name, state_role, act in STATES:
             if state_role == role:
                 act(page, data)
                 problems += audit(page, name)
                 if "with errors" in name and not page.title().startswith("Erreur :"):
                     problems.append(f"{name}: title without 'Erreur :': {page.title()!r}")
+    # The operators' pages (staff), from the fleet.
+    page.context.clear_cookies()
+    make_staff(email="ops@epiclic.example")
+    sign_in(page, "ops@epiclic.example", PASSWORD)
+    page.wait_for_load_state()
+    routes = set()
+    problems += walk(page, "/operateur/", titles, routes)
+    assert "/operateur/epiceries/port/" in routes, routes
     assert not problems, "\n".join(problems)
 
 
