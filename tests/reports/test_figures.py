@@ -166,3 +166,31 @@ def test_each_line_is_rounded_as_the_bag_sheet_shows_it(shop, manager):
     totals = period_report(shop=shop, period=month(datetime.date(2026, 5, 1))).totals
     assert totals.paid == sum(order.total for order in Order.objects.filter(shop=shop))
     assert (totals.paid, totals.shelf_value, totals.aid) == (D("2.80"), D("9.30"), D("6.50"))
+
+
+def test_an_order_whose_lines_carry_two_rates_counts_once(shop, manager):
+    """The per-order figures are split by the rate frozen on each line: the order still counts
+    once in the totals and for its household, and in each band it has lines in."""
+    from distributions.models import OrderLine
+    from tests.factories import make_beneficiary, make_product
+    from tests.reports.conftest import validated
+
+    rice = make_product(shop=shop, name="Riz", price="2.00", stock="100")
+    tea = make_product(shop=shop, name="Thé", price="1.00", stock="100")
+    person = make_beneficiary(shop=shop, participation_rate="10")
+    distribution = validated(
+        shop=shop,
+        day=datetime.date(2026, 6, 2),
+        user=manager,
+        orders=[(person, {rice: (1, None), tea: (1, None)})],
+    )
+    OrderLine.objects.filter(order__distribution=distribution, product=tea).update(
+        participation_rate=D("30"), unit_price=D("0.30")
+    )
+    report = period_report(shop=shop, period=month(datetime.date(2026, 6, 1)))
+    assert (report.totals.households, report.totals.orders, report.totals.lines) == (1, 1, 2)
+    assert report.totals.paid == D("0.50")  # 0,20 + 0,30
+    assert [row.orders for row in report.beneficiaries] == [1]
+    bands = {row.band: (row.orders, row.paid) for row in report.bands}
+    assert bands["10"] == (1, D("0.20")) and bands["30"] == (1, D("0.30"))
+    assert [row.households for row in report.distributions] == [1]
