@@ -74,11 +74,11 @@ document.addEventListener("input", function (event) {
 // A table wider than the screen scrolls sideways inside a region that the keyboard can reach
 // and that names itself after the table's caption or nearest heading (WCAG 2.1.1); a hint says
 // so while columns are hidden. Without script the page itself scrolls sideways. Tables that
-// reflow into cards on a phone (.order-products, .delivery-lines) or are small (.compact)
-// are left alone.
+// reflow into cards on a phone (.order-products, .delivery-lines) or are small (.compact, or
+// inside [data-table-fits], as the cart) are left alone.
 function epiclicScrollRegions(root) {
   root.querySelectorAll("main table:not(.order-products):not(.delivery-lines):not(.compact)").forEach(function (table) {
-    if (table.parentElement.classList.contains("table-scroll")) {
+    if (table.parentElement.classList.contains("table-scroll") || table.closest("[data-table-fits]")) {
       return;
     }
     var label = table.caption ? table.caption.textContent : table.getAttribute("aria-label");
