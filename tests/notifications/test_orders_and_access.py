@@ -50,7 +50,9 @@ def test_each_confirmation_change_and_cancellation_sends_one_email_with_the_orde
     order_cancel(order=order)
     confirmed, changed, cancelled = sent_emails()
     assert "votre commande est confirmée" in confirmed.subject
-    assert "Riz × 2 : 3,00\xa0€" in confirmed.body and "Montant à payer : 3,00\xa0€" in confirmed.body
+    assert (
+        "Riz × 2 : 3,00\xa0€" in confirmed.body and "Montant à payer : 3,00\xa0€" in confirmed.body
+    )
     assert "Préau" in confirmed.body
     assert "votre commande est modifiée" in changed.subject
     assert "Huile × 1" in changed.body and "Montant à payer : 4,00\xa0€" in changed.body
