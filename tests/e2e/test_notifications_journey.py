@@ -1,12 +1,14 @@
 """The distribution week in two browsers, with the e-mails a real SMTP server receives: the
 manager opens orders (each beneficiary gets « commandes ouvertes »), a beneficiary follows the
 e-mail's link, orders with a slot, gets her confirmation, changes her order and gets a second
-e-mail; the manager closes orders with the button, validates, and sees the e-mails' log."""
+e-mail; the manager closes orders with the button, validates, and sees the e-mails' log; the
+sale reaches the Escarcelle emulator exactly once."""
 
 from __future__ import annotations
 
 import re
 import time
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -15,11 +17,12 @@ from tests.e2e.conftest import sign_in
 from tests.epiclic.conftest import smtp_server  # noqa: F401 (fixture)
 from tests.factories import (
     PASSWORD,
+    bind_products,
+    connect,
     make_beneficiary,
     make_catalogue,
     make_distribution,
     make_membership,
-    make_product,
     make_shop,
     make_slot,
     make_user,
@@ -52,11 +55,25 @@ def test_opening_ordering_changing_and_closing_each_send_the_right_email(
     page: Page,
     browser,
     live_server,
+    settings,
+    escarcelle,
     smtp_server,  # noqa: F811 (the fixture imported above)
 ):
+    settings.ESCARCELLE_BASE_URL = escarcelle.base_url
+    escarcelle.seed(products=3, beneficiaries=1)
+    remote = next(p for p in escarcelle.products() if p["active"] and p["unit"] == "piece")
+    remote = escarcelle.update_product(remote["id"], name="Riz")
+    stock_before = escarcelle.stock()[remote["id"]]
+    if stock_before < 5:
+        escarcelle.restock(remote["id"], 5)
+        stock_before = escarcelle.stock()[remote["id"]]
     shop = make_shop(name="Épicerie du Port", slug="port")
-    make_membership(shop=shop, user=make_user(email="gestion@port.example"))
-    rice = make_product(shop=shop, name="Riz", price="2.00")
+    manager = make_user(email="gestion@port.example")
+    make_membership(shop=shop, user=manager)
+    connect(shop=shop, account=escarcelle, user=manager)
+    (rice,) = bind_products(shop=shop, account=escarcelle, only=[remote["id"]])
+    rice.stock = stock_before
+    rice.save(update_fields=["stock"])
     distribution = make_distribution(
         shop=shop,
         state="upcoming",
@@ -69,6 +86,7 @@ def test_opening_ordering_changing_and_closing_each_send_the_right_email(
         user=make_user(email="awa@port.example", first_name="Awa", last_name="Diallo"),
         first_name="Awa",
         last_name="Diallo",
+        escarcelle_id=escarcelle.beneficiaries()[0]["id"],
     )
 
     # --- The manager opens orders now. -------------------------------------------------
@@ -136,3 +154,11 @@ def test_opening_ordering_changing_and_closing_each_send_the_right_email(
     expect(log).to_contain_text("Awa Diallo")
     expect(log).to_contain_text("envoyé")
     assert len(smtp_server.received) == 3  # delivered as ordered: no « manquant » e-mail
+
+    # --- The sale is in Escarcelle once, with the changed quantity. -----------------------
+    sales = escarcelle.sales()
+    assert len(sales) == 1
+    assert [(line["product_id"], Decimal(line["quantity"])) for line in sales[0]["lines"]] == [
+        (remote["id"], Decimal("3"))
+    ]
+    assert escarcelle.stock()[remote["id"]] == stock_before - 3
