@@ -129,3 +129,21 @@ document.addEventListener("htmx:afterSettle", function (event) {
     fallback.focus();
   }
 });
+
+// The cart is swapped whole on each change: the pick-up slot the beneficiary had ticked in it
+// is ticked again in the new cart (when still offered), so changing a quantity never loses it.
+var epiclicChosenSlot = null;
+document.addEventListener("htmx:beforeSwap", function () {
+  var checked = document.querySelector("#cart input[name=slot]:checked");
+  epiclicChosenSlot = checked ? checked.value : null;
+});
+document.addEventListener("htmx:afterSwap", function () {
+  if (epiclicChosenSlot === null) {
+    return;
+  }
+  document.querySelectorAll("#cart input[name=slot]").forEach(function (radio) {
+    if (radio.value === epiclicChosenSlot && !radio.disabled) {
+      radio.checked = true;
+    }
+  });
+});

@@ -53,6 +53,11 @@ def test_a_beneficiary_orders_in_a_free_slot_then_opens_mon_compte(page: Page):
     expect(page.locator(f"input[name=slot][value='{full.pk}']")).to_be_disabled()
     expect(page.locator("#cart")).to_contain_text("4 places restantes")
     page.get_by_label("17:30 – 18:00").check()
+    # Changing a quantity swaps the cart: the slot ticked stays ticked.
+    page.get_by_label("Quantité de Riz", exact=True).fill("3")
+    page.locator("tbody tr", has_text="Riz").get_by_role("button", name="Modifier").click()
+    expect(page.locator("#cart")).to_contain_text("3 ×")
+    expect(page.get_by_label("17:30 – 18:00")).to_be_checked()
     page.get_by_role("button", name="Confirmer ma commande").click()
     page.wait_for_url("**/quai/mes-commandes/")
     expect(page.get_by_text("créneau 17:30 – 18:00")).to_be_visible()
