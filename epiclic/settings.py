@@ -231,13 +231,17 @@ TEMPLATES = [
     }
 ]
 
+# Connections are kept (60 s) and checked before reuse: opening a PostgreSQL connection per
+# request cost ~20 ms of CPU (a backend process and its caches) against ~4 ms for the
+# request's queries (docs/operations.md, "Sizing the web server"); 0 opens one per request.
 DATABASES = {
     "default": envdatabase(
         "DATABASE_URL",
         f"sqlite:///{VAR_DIR / 'epiclic.sqlite3'}",
-        conn_max_age=envint("DATABASE_CONN_MAX_AGE", "0", minimum=0),
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", "60", minimum=0),
     )
 }
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + IMMEDIATE transactions: writers queue instead of failing with "database is locked".
     DATABASES["default"]["OPTIONS"] = {
