@@ -65,17 +65,23 @@ class FrenchDecimalField(forms.DecimalField):
         return super().to_python(value)
 
 
-def decimal_text(value: Decimal | int | str | None) -> str:
-    """A quantity or a rate as people write it: ``12,5``, ``2``, ``0,25`` (no trailing zeros,
-    never an exponent); ``""`` for None."""
+def _finite(value: Decimal | int | str | None) -> Decimal | str:
+    """``value`` as a finite Decimal, or the text to show as it is (``""`` for None)."""
     if value is None or value == "":
         return ""
     try:
         number = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):
         return str(value)
-    if not number.is_finite():
-        return str(value)
+    return number if number.is_finite() else str(value)
+
+
+def decimal_text(value: Decimal | int | str | None) -> str:
+    """A quantity or a rate as people write it: ``12,5``, ``2``, ``0,25`` (no trailing zeros,
+    never an exponent); ``""`` for None."""
+    number = _finite(value)
+    if not isinstance(number, Decimal):
+        return number
     number = number.normalize()
     if number == number.to_integral():
         number = number.quantize(Decimal(1))
@@ -84,14 +90,9 @@ def decimal_text(value: Decimal | int | str | None) -> str:
 
 def money_text(value: Decimal | int | str | None) -> str:
     """An amount with its two decimals: ``3,20`` (``""`` for None)."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, ValueError, TypeError):
-        return str(value)
-    if not number.is_finite():
-        return str(value)
+    number = _finite(value)
+    if not isinstance(number, Decimal):
+        return number
     return number_format(number, 2)
 
 
