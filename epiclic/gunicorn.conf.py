@@ -2,7 +2,8 @@
 
 Sized for a small machine (2 cores): a few worker processes with threads, because a request
 mostly waits on the database. The listen backlog holds a rush of connections (200 people
-opening the ordering page at once) instead of refusing them.
+opening the ordering page at once) instead of refusing them, and the workers take them from it
+first come, first served, each only when it has a free thread (epiclic/web_worker.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 bind = os.environ.get("WEB_BIND") or f"127.0.0.1:{os.environ.get('EPICLIC_PORT') or '8000'}"
 workers = int(os.environ.get("WEB_WORKERS") or multiprocessing.cpu_count() + 1)
-worker_class = "gthread"
+worker_class = "epiclic.web_worker.FairThreadWorker"
 threads = int(os.environ.get("WEB_THREADS") or 4)
 backlog = int(os.environ.get("WEB_BACKLOG") or 2048)
 timeout = int(os.environ.get("WEB_TIMEOUT") or 30)
