@@ -15,6 +15,7 @@ from catalog.models import Catalogue
 from distributions.models import Distribution
 from epiclic.numbers import FrenchDecimalField
 from shops.models import Membership, NotificationKind, Shop
+from shops.notifications import grocery_sends, person_notifications_off, person_wants
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -216,26 +217,17 @@ class NotificationsForm(forms.Form):
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         self.membership = membership
-        self.shop_off = set(membership.shop.notifications_off or [])
+        # The rule is shops.notifications': the boxes show the person's own choice, those of the
+        # kinds the grocery does not send disabled.
+        self.shop_off = {
+            kind for kind in NotificationKind.values if not grocery_sends(membership.shop, kind)
+        }
         kwargs.setdefault(
             "initial",
-            {
-                "kinds": [
-                    kind
-                    for kind in NotificationKind.values
-                    if kind not in (membership.notifications_off or [])
-                ]
-            },
+            {"kinds": [kind for kind in NotificationKind.values if person_wants(membership, kind)]},
         )
         super().__init__(*args, **kwargs)
 
     def notifications_off(self) -> list[str]:
-        """The kinds switched off: those unticked; a kind the grocery switched off keeps the
-        member's own choice (its box is shown disabled, and a disabled box is not sent)."""
-        on = set(self.cleaned_data["kinds"])
-        own = set(self.membership.notifications_off or [])
-        return [
-            kind
-            for kind in NotificationKind.values
-            if (kind in own if kind in self.shop_off else kind not in on)
-        ]
+        """The kinds the person switched off once saved (``person_notifications_off``)."""
+        return person_notifications_off(self.membership, ticked=self.cleaned_data["kinds"])

@@ -1,17 +1,17 @@
 """Notifications to beneficiaries: who gets which e-mail, once per person and event.
 
 Every notification goes through ``_notify``: it keeps the people who want it
-(``notification_wanted``), leaves out those the sent-log already holds for this kind and event,
-and writes the log rows and their e-mails (``epiclic.emails.email_queue_many``) in one
-transaction. The unique key of ``Notification`` makes a second run, a concurrent run or a run
-after a worker died send nothing twice.
+(``shops.notifications.notification_wanted``, the one opt-out rule), leaves out those the
+sent-log already holds for this kind and event, and writes the log rows and their e-mails
+(``epiclic.emails.email_queue_many``) in one transaction. The unique key of ``Notification``
+makes a second run, a concurrent run or a run after a worker died send nothing twice.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,6 +26,7 @@ from distributions.models import Distribution, Order, OrderStatus
 from epiclic.emails import Draft, email_queue_many, site_url
 from notifications.models import NO_ADDRESS, Notification
 from shops.models import BeneficiaryProfile, Membership, NotificationKind, Role, Shop
+from shops.notifications import notification_wanted
 
 log = logging.getLogger("notifications")
 
@@ -37,13 +38,6 @@ PICKUP_REMINDER_BEFORE = datetime.timedelta(hours=24)
 # The longest reminder delay a grocery may set (shops' settings form refuses more).
 REMINDER_HOURS_MAX = 14 * 24
 ZERO = Decimal("0")
-
-
-def notification_wanted(shop: Shop, membership: Membership, kind: str) -> bool:
-    """The one rule: neither the grocery nor the person switched ``kind`` off."""
-    return kind not in (shop.notifications_off or []) and kind not in (
-        membership.notifications_off or []
-    )
 
 
 def optout_token(membership: Membership, kind: str) -> str:
@@ -108,11 +102,16 @@ def _notify(
 ) -> int:
     """Log and queue ``template`` to each recipient not yet notified of this event; how many
     rows were written. A fixed number of queries whatever the number of recipients (up to
-    ``epiclic.emails.BATCH`` per insert)."""
-    if kind in (shop.notifications_off or []):
+    ``epiclic.emails.BATCH`` per insert).
+
+    ``recipients`` is read only when the grocery sends ``kind`` at all: callers pass it lazily
+    (``_each`` over a queryset), so a kind switched off costs no query."""
+    if not notification_wanted(shop, None, kind):
         return 0
     wanted = [
-        r for r in recipients if not r.personal or notification_wanted(shop, r.membership, kind)
+        r
+        for r in recipients
+        if notification_wanted(shop, r.membership if r.personal else None, kind)
     ]
     if not wanted:
         return 0
@@ -230,18 +229,23 @@ def _profile_recipient(profile: BeneficiaryProfile, **context: Any) -> Recipient
     )
 
 
+def _each(rows: Iterable[Any], recipient: Callable[[Any], Recipient]) -> Iterator[Recipient]:
+    """A recipient per row, the rows read only once ``_notify`` asks (a generator function:
+    a generator expression would run a queryset's query at once)."""
+    for row in rows:
+        yield recipient(row)
+
+
 def orders_open_notify(*, distribution: Distribution) -> int:
     """Orders are open: every active beneficiary whose access covers the pick-up day."""
     shop = distribution.shop
-    if NotificationKind.ORDERS_OPEN in (shop.notifications_off or []):
-        return 0
     profiles = _beneficiaries(shop, _pickup_day(distribution))
     return _notify(
         shop=shop,
         kind=NotificationKind.ORDERS_OPEN,
         event_key=f"distribution:{distribution.pk}:open",
         template="notify_orders_open",
-        recipients=[_profile_recipient(p) for p in profiles],
+        recipients=_each(profiles, _profile_recipient),
         context={"order_url": _order_url(distribution)},
         distribution=distribution,
     )
@@ -250,8 +254,6 @@ def orders_open_notify(*, distribution: Distribution) -> int:
 def orders_closing_remind(*, distribution: Distribution) -> int:
     """Orders close soon: those of the beneficiaries above who have not ordered."""
     shop = distribution.shop
-    if NotificationKind.ORDERS_CLOSING in (shop.notifications_off or []):
-        return 0
     ordered = Order.objects.filter(distribution=distribution, status=OrderStatus.CONFIRMED).values(
         "membership_id"
     )
@@ -261,7 +263,7 @@ def orders_closing_remind(*, distribution: Distribution) -> int:
         kind=NotificationKind.ORDERS_CLOSING,
         event_key=f"distribution:{distribution.pk}:closing",
         template="notify_orders_closing",
-        recipients=[_profile_recipient(p) for p in profiles],
+        recipients=_each(profiles, _profile_recipient),
         context={"order_url": _order_url(distribution)},
         distribution=distribution,
     )
@@ -311,15 +313,13 @@ def _my_orders_url(distribution: Distribution) -> str:
 def pickup_remind(*, distribution: Distribution) -> int:
     """The day before the pick-up: those with a confirmed order."""
     shop = distribution.shop
-    if NotificationKind.PICKUP_REMINDER in (shop.notifications_off or []):
-        return 0
     orders = _orders(distribution, status=OrderStatus.CONFIRMED)
     return _notify(
         shop=shop,
         kind=NotificationKind.PICKUP_REMINDER,
         event_key=f"distribution:{distribution.pk}:pickup",
         template="notify_pickup_reminder",
-        recipients=[_order_recipient(o, total=o.total) for o in orders],
+        recipients=_each(orders, lambda o: _order_recipient(o, total=o.total)),
         context={},
         distribution=distribution,
     )
@@ -327,10 +327,18 @@ def pickup_remind(*, distribution: Distribution) -> int:
 
 def after_validation_notify(*, distribution: Distribution) -> int:
     """After the validation: what was missing or handed over short, to those concerned."""
-    shop = distribution.shop
-    if NotificationKind.AFTER_VALIDATION in (shop.notifications_off or []):
-        return 0
-    recipients = []
+    return _notify(
+        shop=distribution.shop,
+        kind=NotificationKind.AFTER_VALIDATION,
+        event_key=f"distribution:{distribution.pk}:validated",
+        template="notify_after_validation",
+        recipients=_short_orders(distribution),
+        context={},
+        distribution=distribution,
+    )
+
+
+def _short_orders(distribution: Distribution) -> Iterator[Recipient]:
     for order in _orders(distribution, status=OrderStatus.DELIVERED):
         short = [
             line
@@ -338,16 +346,7 @@ def after_validation_notify(*, distribution: Distribution) -> int:
             if line.delivered_quantity is not None and line.delivered_quantity < line.quantity
         ]
         if short:
-            recipients.append(_order_recipient(order, short=short, total=order.total))
-    return _notify(
-        shop=shop,
-        kind=NotificationKind.AFTER_VALIDATION,
-        event_key=f"distribution:{distribution.pk}:validated",
-        template="notify_after_validation",
-        recipients=recipients,
-        context={},
-        distribution=distribution,
-    )
+            yield _order_recipient(order, short=short, total=order.total)
 
 
 # --- access ending ------------------------------------------------------------------------
@@ -356,8 +355,6 @@ def after_validation_notify(*, distribution: Distribution) -> int:
 def access_ending_notify(*, shop: Shop, today: datetime.date | None = None) -> int:
     """Beneficiaries whose access ends within ``shop.access_ending_days``: the person and the
     grocery's contact, once per end date (an extended access is told again before its end)."""
-    if NotificationKind.ACCESS_ENDING in (shop.notifications_off or []):
-        return 0
     if not shop.access_ending_days:
         return 0
     today = today or timezone.localdate(timezone=shop.tzinfo)

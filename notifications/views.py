@@ -9,6 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from notifications.services import notification_switch_off, optout_read
 from shops.models import Membership, NotificationKind
+from shops.notifications import person_wants
 
 
 @require_http_methods(["GET", "POST"])
@@ -20,7 +21,7 @@ def optout(request: HttpRequest, token: str) -> HttpResponse:
     if read is None or membership is None:
         return render(request, "notifications/optout.html", {"invalid": True}, status=404)
     kind = read[1]
-    done = kind in (membership.notifications_off or [])
+    done = not person_wants(membership, kind)
     if request.method == "POST" and not done:
         notification_switch_off(membership=membership, kind=kind)
         done = True

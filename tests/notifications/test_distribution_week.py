@@ -16,13 +16,13 @@ from epiclic import emails
 from epiclic.models import EmailStatus, OutgoingEmail
 from notifications.models import Notification
 from notifications.services import (
-    notification_wanted,
     notifications_due,
     orders_closing_remind,
     orders_open_notify,
     pickup_remind,
 )
 from shops.models import NotificationKind
+from shops.notifications import notification_wanted
 from tests.emails import sent_emails
 from tests.factories import (
     make_beneficiary,
@@ -163,6 +163,18 @@ def test_the_groceries_switch_and_the_persons_opt_out_are_both_honoured(shop):
         membership=keen.membership, distribution=distribution, lines={make_product(shop=shop): 1}
     )
     assert pickup_remind(distribution=distribution) == 0
+
+
+def test_a_kind_the_grocery_switched_off_reads_nobody_and_sends_nothing(shop):
+    distribution = make_distribution(shop=shop)
+    beneficiaries(shop, 2)
+    shop.notifications_off = [NotificationKind.ORDERS_OPEN]
+    shop.save()
+    distribution.shop = shop
+    with CaptureQueriesContext(connection) as queries:
+        assert orders_open_notify(distribution=distribution) == 0
+    assert [q["sql"] for q in queries.captured_queries] == []
+    assert sent_emails() == [] and not Notification.objects.exists()
 
 
 def _fan_out_queries(shop, n: int) -> int:
