@@ -1,8 +1,9 @@
 """The opening of orders: 200 beneficiaries at once, on the embedded default and at scale.
 
 Starts the real web server on loopback — gunicorn as `make run` starts it
-(epiclic/gunicorn.conf.py: 3 workers × 4 threads on 2 cores, connections kept 60 s) — on a
-fresh SQLite database, then on a fresh PostgreSQL database (RUSH_DATABASES=sqlite or pg: one
+(epiclic/gunicorn.conf.py: 3 workers × 4 threads on 2 cores, connections kept 60 s) — and the
+task worker of the Procfile (it sends the order e-mails), on a fresh SQLite database with
+huey's SQLite queue, then on a fresh PostgreSQL database with Redis (queue and cache) (RUSH_DATABASES=sqlite or pg: one
 of them), each seeded by ``bench.rush_scene`` (87 products, one scarce product of 20 units,
 200 beneficiaries). A bounded load generator (HTTP/1.1 by hand on asyncio streams, see
 ``Person``: 200 simulated people, each request timing out after 60 s, the whole run after
@@ -48,6 +49,13 @@ RUN_LIMIT_S = 180.0
 PASSWORD = "une-ruee-de-beneficiaires"
 SLUG = "ruee"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+# The worker's line of the Procfile that `make run` starts.
+PROCFILE_WORKER = next(
+    line.split(":", 1)[1].strip()
+    for line in (ROOT / "Procfile").read_text().splitlines()
+    if line.startswith("worker:")
+)
 
 
 def _free_port() -> int:
@@ -56,24 +64,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _env(var_dir: Path, database_url: str) -> dict[str, str]:
+def _env(var_dir: Path, database_url: str, redis_url: str = "") -> dict[str, str]:
+    """The servers' environment. The scene's seeding runs the tasks in its own process
+    (HUEY_IMMEDIATE); the web server and the worker run as `make run` starts them: tasks (the
+    order e-mails) queued for the worker process, on huey's SQLite queue, or on Redis at scale
+    (``redis_url``, with the cache there too)."""
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DJANGO_SETTINGS_MODULE")}
     env.update(
         {
             "DATABASE_URL": database_url,
             "EPICLIC_VAR_DIR": str(var_dir),
-            "HUEY_IMMEDIATE": "true",
+            "HUEY_IMMEDIATE": "false",
+            "HUEY_NAME": "epiclic-bench-rush",
             "LOG_LEVEL": "WARNING",
             "PYTHONPATH": str(ROOT),
         }
     )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
     return env
 
 
 def _scene(env: dict[str, str], var_dir: Path, *extra: str) -> dict:
     out = subprocess.run(
         [sys.executable, "-m", "bench.rush_scene", str(var_dir), "seed", *extra],
-        env=env, cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={**env, "HUEY_IMMEDIATE": "true"}, cwd=ROOT, capture_output=True, text=True,
+        timeout=600,
     )  # fmt: skip
     if out.returncode:
         raise RuntimeError(f"bench.rush_scene failed:\n{out.stderr[-3000:]}")
@@ -107,6 +123,16 @@ def _start_web(env: dict[str, str], port: int) -> subprocess.Popen:
         time.sleep(0.3)
     process.terminate()
     raise RuntimeError("gunicorn did not answer within 60 s")
+
+
+def _start_worker(env: dict[str, str]) -> subprocess.Popen:
+    """The task worker as the Procfile of `make run` starts it (it sends the order e-mails)."""
+    command = PROCFILE_WORKER.split()
+    log = (Path(env["EPICLIC_VAR_DIR"]) / "worker.log").open("w")
+    return subprocess.Popen(
+        [str(ROOT / part) if part.startswith(".venv/") else part for part in command],
+        env=env, cwd=ROOT, stdout=log, stderr=log,
+    )  # fmt: skip
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -264,12 +290,14 @@ def _p95(samples: list[float]) -> float:
 
 def _run_one(name: str, env: dict[str, str], var_dir: Path, scene: dict) -> tuple[dict, float]:
     port = _free_port()
+    worker = _start_worker(env)
     web = _start_web(env, port)
     try:
         tally = asyncio.run(_rush(f"http://127.0.0.1:{port}", scene))
         took = time.perf_counter() - tally.started - tally.storm_s
     finally:
         _stop(web)
+        _stop(worker)
     missing = PEOPLE - len(tally.order_page_s)
     print(
         f"    {name}: {tally.requests} requests; sign-in storm {tally.storm_s:.1f} s, then the"
@@ -339,7 +367,11 @@ def _run_sqlite(figures: dict[str, float | int]) -> float:
 def _run_pg(figures: dict[str, float | int]) -> float:
     pg_dir = WORK / "pg"
     pg_dir.mkdir(parents=True)
-    env = _env(pg_dir, _pg_database())
+    # At scale: PostgreSQL, and Redis for the task queue and the cache (emptied first).
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = _env(pg_dir, _pg_database(), REDIS_URL)
     scene = _scene(env, pg_dir)
     found, over = _run_one("pg", env, pg_dir, scene["scene"])
     figures.update(found)
