@@ -6,6 +6,8 @@
   the task worker after the commit. A rolled-back decision sends nothing; a committed one is
   never lost: if the task is lost or the SMTP server fails, the row stays ``pending`` and the
   periodic ``email_send_due`` sends it again with back-off.
+- ``headers`` adds message headers (a notification's ``List-Unsubscribe``), kept on the row
+  until it is sent.
 - One failure policy: a failure is logged (kind and row id, never the body) and recorded on the
   row (``attempts``, ``last_error``); after ``MAX_ATTEMPTS`` the row is ``failed``. Sending never
   raises into a request or a service.
@@ -80,6 +82,7 @@ def email_queue(
     context: Mapping[str, Any],
     shop_id: int | None = None,
     language: str = "fr",
+    headers: Mapping[str, str] | None = None,
 ) -> OutgoingEmail | None:
     """Record an e-mail and send it once the current transaction commits.
 
@@ -91,7 +94,13 @@ def email_queue(
         return None
     subject, text, html = render(name, context, language=language)
     email = OutgoingEmail.objects.create(
-        kind=name, shop_id=shop_id, to=recipients, subject=subject, body_text=text, body_html=html
+        kind=name,
+        shop_id=shop_id,
+        to=recipients,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=dict(headers or {}),
     )
     if _enqueue is not None:
         enqueue, pk = _enqueue, email.pk
@@ -113,6 +122,7 @@ class Draft:
     context: Mapping[str, Any]
     shop_id: int | None = None
     language: str = "fr"
+    headers: Mapping[str, str] | None = None
 
 
 def email_queue_many(drafts: Sequence[Draft]) -> list[OutgoingEmail | None]:
@@ -134,6 +144,7 @@ def email_queue_many(drafts: Sequence[Draft]) -> list[OutgoingEmail | None]:
             subject=subject,
             body_text=text,
             body_html=html,
+            headers=dict(draft.headers or {}),
         )
         rows.append(row)
         answer.append(row)
@@ -201,6 +212,7 @@ def email_send_batch(*, pks: Sequence[int], now: datetime.datetime | None = None
                 last_error="",
                 body_text="",
                 body_html="",
+                headers={},
             )
             sent += 1
     finally:
@@ -227,6 +239,7 @@ def _message(email: OutgoingEmail, connection: Any) -> EmailMultiAlternatives:
         from_email=None,
         to=list(email.to),
         connection=connection,
+        headers=dict(email.headers or {}),
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")

@@ -16,8 +16,8 @@ class OutgoingEmail(models.Model):
     """One e-mail to send, written in the transaction that decided to send it.
 
     Who (``to``, ``shop_id``), what (``kind``, ``subject``) and, on failure, why
-    (``last_error``) stay recorded; the bodies are cleared once sent, so that no sign-in link
-    lingers in the database.
+    (``last_error``) stay recorded; the bodies and headers are cleared once sent, so that no
+    sign-in or opt-out link lingers in the database.
     """
 
     kind = models.CharField(max_length=60)
@@ -27,6 +27,8 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(max_length=300)
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
+    # Extra message headers ({name: value}): a notification's List-Unsubscribe.
+    headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(
         max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )

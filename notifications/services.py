@@ -31,6 +31,8 @@ from shops.notifications import notification_wanted
 log = logging.getLogger("notifications")
 
 OPTOUT_SALT = "notifications.optout"
+# RFC 8058: the body a mail client POSTs to the List-Unsubscribe link.
+ONE_CLICK = "List-Unsubscribe=One-Click"
 # A distribution opened longer ago than this is not announced any more (a first deployment,
 # a worker stopped for days): the beneficiaries found it open by themselves.
 OPEN_ANNOUNCE_WITHIN = datetime.timedelta(hours=24)
@@ -152,22 +154,7 @@ def _notify_once(
         todo = [r for r in wanted if r.membership.pk not in done]
         if not todo:
             return 0
-        drafts = [
-            Draft(
-                name=template,
-                to=[r.address],
-                context={
-                    "shop": shop,
-                    "distribution": distribution,
-                    **context,
-                    **r.context,
-                    "name": r.name,
-                    "optout_url": optout_url(r.membership, kind) if r.personal else "",
-                },
-                shop_id=shop.pk,
-            )
-            for r in todo
-        ]
+        drafts = [_draft(shop, kind, template, r, context, distribution) for r in todo]
         emails = email_queue_many(drafts)
         Notification.objects.bulk_create(
             [
@@ -185,6 +172,37 @@ def _notify_once(
             batch_size=500,
         )
     return len(todo)
+
+
+def _draft(
+    shop: Shop,
+    kind: str,
+    template: str,
+    r: Recipient,
+    context: Mapping[str, Any],
+    distribution: Distribution | None,
+) -> Draft:
+    unsubscribe = optout_url(r.membership, kind) if r.personal else ""
+    return Draft(
+        name=template,
+        to=[r.address],
+        context={
+            "shop": shop,
+            "distribution": distribution,
+            **context,
+            **r.context,
+            "name": r.name,
+            "optout_url": unsubscribe,
+        },
+        shop_id=shop.pk,
+        headers=unsubscribe_headers(unsubscribe) if unsubscribe else None,
+    )
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 2369's ``List-Unsubscribe`` with RFC 8058's one-click POST: a mail client shows an
+    unsubscribe button that POSTs ``List-Unsubscribe=One-Click`` to the same link."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": ONE_CLICK}
 
 
 # --- around a distribution ----------------------------------------------------------------
