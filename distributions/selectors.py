@@ -71,17 +71,27 @@ def orderable_products(
     return products
 
 
-def month_bounds(moment: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    """Start of the calendar month of ``moment`` (local time) and of the next one."""
-    local = timezone.localtime(moment)
+def month_bounds(
+    moment: datetime.datetime, tz: datetime.tzinfo
+) -> tuple[datetime.datetime, datetime.datetime]:
+    """Start of the calendar month of ``moment`` in ``tz`` (the shop's zone, whatever zone is
+    active: a request or a worker) and of the next one."""
+    local = timezone.localtime(moment, tz)
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     following = (start + datetime.timedelta(days=32)).replace(day=1)
-    tz = timezone.get_current_timezone()
     # Rebuilt from naive values so that a DST change inside the month keeps midnight.
     return (
         timezone.make_aware(start.replace(tzinfo=None), tz),
         timezone.make_aware(following.replace(tzinfo=None), tz),
     )
+
+
+def _shop_zone(membership: Membership, distribution: Distribution | None) -> datetime.tzinfo:
+    """The shop's time zone from whichever object already holds the shop (no extra query when
+    one does: the request's membership, the confirmation's distribution)."""
+    if distribution is not None and Distribution.shop.is_cached(distribution):
+        return distribution.shop.tzinfo
+    return membership.shop.tzinfo
 
 
 def month_spent(
@@ -99,7 +109,8 @@ def month_spent(
     handed over in a smaller quantity was not paid for, so it does not eat the budget.
     """
     start, end = month_bounds(
-        distribution.starts_at if distribution is not None else moment or timezone.now()
+        distribution.starts_at if distribution is not None else moment or timezone.now(),
+        _shop_zone(membership, distribution),
     )
     lines = OrderLine.objects.filter(
         order__membership=membership,

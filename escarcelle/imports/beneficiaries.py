@@ -134,7 +134,8 @@ def _display(values: dict[str, Value], fallback: str) -> str:
 def beneficiary_plan_rows(
     *, shop: Shop, items: list[schemas.Beneficiary]
 ) -> tuple[list[Row], dict[str, int]]:
-    today = timezone.localdate()
+    # The plan is built in the worker: "today" is the grocery's, not the server's.
+    today = timezone.localdate(timezone=shop.tzinfo)
     profiles = list(BeneficiaryProfile.objects.filter(shop=shop).select_related("membership__user"))
     by_eid = {p.escarcelle_id: p for p in profiles if p.escarcelle_id}
     memberships = {

@@ -156,7 +156,9 @@ def _lines_by_order(orders: QuerySet[Order] | list[int]) -> dict[int, list[dict[
 
 
 def _sale_date(distribution: Distribution) -> str:
-    return timezone.localtime(distribution.starts_at).isoformat()
+    """The distribution's start with the shop's UTC offset (its wall-clock time), whatever zone
+    is active: the validation's request and a worker build the same body, hence the same key."""
+    return timezone.localtime(distribution.starts_at, distribution.shop.tzinfo).isoformat()
 
 
 def shop_sends_sales(shop: Shop | int) -> bool:

@@ -5,15 +5,19 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
+from escarcelle.imports.beneficiaries import beneficiary_plan_rows
 from escarcelle.imports.plans import import_plan_apply, import_plan_build, import_plan_create
+from escarcelle.schemas import Beneficiary
 from imports.models import PlanStatus
 from imports.selectors import plan_rows
 from shops.models import BeneficiaryProfile, Membership, Role
-from tests.factories import make_beneficiary, make_membership, make_user
+from tests.factories import make_beneficiary, make_membership, make_shop, make_user
 
 
 def build(shop, user):
@@ -136,3 +140,18 @@ def test_the_preview_details_each_persons_rate_budget_and_access_end_the_french_
     assert "accès jusqu'au 31/12/2031" in row
     other = html[html.index(second["id"]) :].split("</tr>")[0]
     assert "sans budget mensuel" in other and "accès sans date de fin" in other
+
+
+@pytest.mark.parametrize(("zone", "skipped"), [("Indian/Reunion", 1), ("Europe/Paris", 0)])
+def test_an_access_ending_today_is_reckoned_in_the_groceries_zone(db, monkeypatch, zone, skipped):
+    shop = make_shop(timezone=zone)
+    # 21:30 UTC on 10 March: still the 10th in Paris, already the 11th in Réunion.
+    monkeypatch.setattr(
+        timezone, "now", lambda: datetime.datetime(2031, 3, 10, 21, 30, tzinfo=datetime.UTC)
+    )
+    item = Beneficiary(
+        id="ben_1", first_name="Léa", email="lea@example.org", access_valid_until="2031-03-10"
+    )
+    rows, counts = beneficiary_plan_rows(shop=shop, items=[item])
+    assert counts["skipped"] == skipped
+    assert len(rows) == 1 - skipped

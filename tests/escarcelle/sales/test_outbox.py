@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.db import transaction
 
-from distributions.models import Order, OrderLine
+from distributions.models import Distribution, Order, OrderLine
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from tests.escarcelle.sales.helpers import (
     assert_exactly_once,
@@ -142,3 +143,16 @@ def test_a_shop_not_connected_to_escarcelle_records_nothing(shop):
 
     distribution_validate(distribution=distribution, user=make_user())
     assert SaleOutbox.objects.count() == 0
+
+
+def test_the_sale_date_is_the_distributions_time_in_the_shops_zone(seeded_sim, shop):
+    shop.timezone = "Indian/Reunion"
+    shop.save()
+    scene = closed_distribution(shop=shop, account=seeded_sim, orders=1)
+    # 21:30 UTC on 10 March: 22:30 in Paris (the worker's zone), 01:30 on the 11th in Réunion.
+    Distribution.objects.filter(pk=scene.distribution.pk).update(
+        starts_at=datetime.datetime(2031, 3, 10, 21, 30, tzinfo=datetime.UTC)
+    )
+    scene.distribution.refresh_from_db()
+    validate(scene)
+    assert SaleOutbox.objects.get().payload["date"] == "2031-03-11T01:30:00+04:00"
