@@ -170,7 +170,19 @@ class SlotMoveForm(forms.Form):
 
 
 class AccountForm(forms.ModelForm):
-    """*Mon compte*: the name and e-mail of one's own account (the e-mail signs in)."""
+    """*Mon compte*: the name and e-mail of one's own account (the e-mail signs in).
+
+    A new e-mail is a new sign-in name: it asks for the current password, so that a session
+    left open cannot take the account over (and through the reset e-mail, its password).
+    Changing the name alone does not."""
+
+    current_password = forms.CharField(
+        label=_("Mot de passe actuel"),
+        help_text=_("Demandé seulement pour changer d'e-mail."),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
 
     class Meta:
         model = User
@@ -195,6 +207,30 @@ class AccountForm(forms.ModelForm):
                 _("Cette adresse e-mail est déjà celle d'un autre compte."), code="email_taken"
             )
         return email
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        email = cleaned.get("email")
+        # The instance still holds the saved e-mail: the form copies the new one over later.
+        if email and email != (self.instance.email or "").strip().lower():
+            password = cleaned.get("current_password") or ""
+            if not password:
+                self.add_error(
+                    "current_password",
+                    forms.ValidationError(
+                        _("Indiquez votre mot de passe actuel pour changer d'e-mail."),
+                        code="password_required",
+                    ),
+                )
+            elif not self.instance.check_password(password):
+                self.add_error(
+                    "current_password",
+                    forms.ValidationError(
+                        _("Ce mot de passe n'est pas le bon."), code="password_incorrect"
+                    ),
+                )
+        return cleaned
 
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=False)

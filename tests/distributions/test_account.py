@@ -94,13 +94,76 @@ def test_a_beneficiary_changes_their_name_and_e_mail(shop):
     client.force_login(profile.membership.user)
     response = client.post(
         url("account", shop),
-        {"form": "account", "first_name": "Inès", "last_name": "Dupré", "email": "Ines@Exemple.fr"},
+        {
+            "form": "account",
+            "first_name": "Inès",
+            "last_name": "Dupré",
+            "email": "Ines@Exemple.fr",
+            "current_password": PASSWORD,
+        },
     )
     assert response.status_code == 302
     user = get_user_model().objects.get(pk=profile.membership.user_id)
     assert (user.first_name, user.last_name, user.email) == ("Inès", "Dupré", "ines@exemple.fr")
     # The new e-mail signs in.
     assert Client().login(username="ines@exemple.fr", password=PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("password", "error"),
+    [
+        ("", "Indiquez votre mot de passe actuel pour changer d&#x27;e-mail."),
+        ("pas-le-bon-2026", "Ce mot de passe n&#x27;est pas le bon."),
+    ],
+)
+def test_a_new_e_mail_without_the_right_current_password_is_refused_and_nothing_changes(
+    shop, password, error
+):
+    profile = make_beneficiary(shop=shop)
+    before = get_user_model().objects.get(pk=profile.membership.user_id)
+    client = Client()
+    client.force_login(before)
+    response = client.post(
+        url("account", shop),
+        {
+            "form": "account",
+            "first_name": "Autre",
+            "last_name": "Nom",
+            "email": "voleur@exemple.fr",
+            "current_password": password,
+        },
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    # The message sits under the password field (its error list, referenced by the field).
+    assert f'<ul class="errorlist" id="id_current_password_error"><li>{error}</li>' in page
+    user = get_user_model().objects.get(pk=before.pk)
+    assert (user.first_name, user.last_name, user.email, user.username) == (
+        before.first_name,
+        before.last_name,
+        before.email,
+        before.username,
+    )
+    assert Client().login(username=before.username, password=PASSWORD)
+
+
+def test_changing_only_the_name_needs_no_password(shop):
+    profile = make_beneficiary(shop=shop)
+    user = profile.membership.user
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        url("account", shop),
+        {
+            "form": "account",
+            "first_name": "Inès",
+            "last_name": "Dupré",
+            "email": user.email.upper(),
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.first_name, user.last_name) == ("Inès", "Dupré")
 
 
 def test_an_e_mail_of_another_account_is_refused(shop):
@@ -110,7 +173,13 @@ def test_an_e_mail_of_another_account_is_refused(shop):
     client.force_login(profile.membership.user)
     response = client.post(
         url("account", shop),
-        {"form": "account", "first_name": "A", "last_name": "B", "email": "PRIS@exemple.fr"},
+        {
+            "form": "account",
+            "first_name": "A",
+            "last_name": "B",
+            "email": "PRIS@exemple.fr",
+            "current_password": PASSWORD,
+        },
     )
     assert response.status_code == 400
     assert "déjà celle d&#x27;un autre compte" in response.content.decode()
