@@ -8,7 +8,7 @@ with the very message the confirmation would give, what the confirmation would r
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -109,6 +109,10 @@ class OrderCheck:
     rate: Decimal
     existing: Order | None  # the member's order for this distribution, whatever its status
     lines: list[OrderLine]  # unsaved, in product id order
+    # What the check read, for a caller that shows it next (the cart): the products offered
+    # among those of ``quantities`` and ``before``, and the raw figures of the lines checked.
+    products: dict[int, Product] = field(default_factory=dict)
+    available: dict[int, Decimal] = field(default_factory=dict)
 
 
 def order_check(
@@ -186,7 +190,14 @@ def order_check(
     total = _total((line.unit_price, line.quantity) for line in lines)
     if lines and (before is None or total > _before_total(before, products, rate)):
         _budget_check(membership, distribution, profile, existing, total)
-    return OrderCheck(profile=profile, rate=rate, existing=existing, lines=lines)
+    return OrderCheck(
+        profile=profile,
+        rate=rate,
+        existing=existing,
+        lines=lines,
+        products=products,
+        available=available,
+    )
 
 
 def _member_order(

@@ -54,8 +54,10 @@ def access_shop(request: HttpRequest, shop_slug: str, *, role: str | None) -> Me
     if not user.is_authenticated:
         raise Http404
     # A pending membership (an attached account that has not accepted yet) opens nothing.
+    # The beneficiary profile comes with it (None when there is none): the ordering pages
+    # need it for the rate and the budget, and it saves them a query.
     membership = (
-        Membership.objects.select_related("shop")
+        Membership.objects.select_related("shop", "beneficiary")
         .filter(user=user, shop__slug=shop_slug, pending=False)
         .first()
     )
@@ -112,7 +114,9 @@ def access_object(shop: Shop, queryset: QuerySet[M] | type[M], **lookup: Any) ->
     """Load one object of ``shop`` or answer 404. The model must have a ``shop`` field."""
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
-    return get_object_or_404(queryset, shop=shop, **lookup)
+    found = get_object_or_404(queryset, shop=shop, **lookup)
+    setattr(found, "shop", shop)  # noqa: B010 - it is that shop: ``found.shop`` costs no query
+    return found
 
 
 def access_membership(shop: Shop, pk: int) -> Membership:

@@ -33,11 +33,16 @@ def shop(request: HttpRequest) -> dict[str, Any]:
     for url_name, label in tabs:
         url = reverse(url_name, kwargs={"shop_slug": membership.shop.slug})
         nav_tabs.append({"url": url, "label": label, "active": request.path.startswith(url)})
+
+    def other_shops() -> bool:
+        return Membership.objects.filter(user_id=membership.user_id, pending=False).count() > 1
+
     return {
         "shop": membership.shop,
         "membership": membership,
         "is_manager": membership.role == Role.MANAGER,
         "nav_tabs": nav_tabs,
-        "other_shops": Membership.objects.filter(user_id=membership.user_id, pending=False).count()
-        > 1,
+        # A callable, which the template calls where it asks: only a whole page's header does,
+        # so the partials sent to htmx (the cart, the poll) cost no query for it.
+        "other_shops": other_shops,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -23,7 +24,7 @@ from distributions.availability import displayable, stock_figures, stock_refresh
 from distributions.forms import CartLineForm, form_errors_text
 from distributions.models import Distribution, DistributionState, Order, OrderStatus
 from distributions.pricing import line_total, member_profile, member_rate, solidarity_price
-from distributions.rules import member_available, order_check, own_quantities
+from distributions.rules import OrderCheck, member_available, order_check, own_quantities
 from distributions.selectors import (
     member_orders,
     month_spent,
@@ -137,19 +138,37 @@ class MemberFigures:
         return ",".join(f"{pk}:{value.normalize():f}" for pk, value in self.can_order.items())
 
 
-def _member_figures(
-    request: ShopRequest, versions: list[tuple[int, datetime.datetime]], own: Order | None
-) -> MemberFigures:
-    figures = stock_figures(shop=request.shop, product_ids=[pk for pk, _ in versions])
-    available = {pk: figure.available for pk, figure in figures.items()}
+def _can_order(
+    available: dict[int, Decimal], own: Order | None, product_ids: Iterable[int]
+) -> dict[int, Decimal]:
+    """What the member can still put in the cart of each product, from the raw figures."""
     held = own_quantities(own)
-    can_order = {
+    return {
         pk: displayable(member_available(available=available, own=held, product_id=pk))
-        for pk, _updated in versions
+        for pk in product_ids
     }
+
+
+def _member_figures(
+    request: ShopRequest, product_ids: list[int], own: Order | None
+) -> MemberFigures:
+    figures = stock_figures(shop=request.shop, product_ids=product_ids)
+    available = {pk: figure.available for pk, figure in figures.items()}
+    can_order = _can_order(available, own, product_ids)
     # The oldest: every figure of the page is at least that fresh, which is what can be said.
     known = [figure.read_at for figure in figures.values() if figure.read_at is not None]
     return MemberFigures(can_order=can_order, known_at=min(known, default=None))
+
+
+def _cart_products(
+    distribution: Distribution, cart: dict[int, Decimal], offered: set[int]
+) -> dict[int, Product]:
+    """The cart's products among ``offered`` (the ids ``offer.offer_versions`` just read with
+    ``orderable_products``: its rule is not run twice); an empty cart costs no query."""
+    ids = [pk for pk in cart if pk in offered]
+    if not ids:
+        return {}
+    return {p.pk: p for p in Product.objects.filter(shop_id=distribution.shop_id, pk__in=ids)}
 
 
 def _order_page_data(
@@ -161,7 +180,7 @@ def _order_page_data(
         carts.cart_load_order(request, own)
     rate = member_rate(request.membership)
     versions = offer.offer_versions(distribution=distribution)
-    figures = _member_figures(request, versions, own)
+    figures = _member_figures(request, [pk for pk, _updated in versions], own)
     can_order = figures.can_order
     cart = carts.cart_get(request, distribution)
     cells = offer.MemberCells()
@@ -186,7 +205,7 @@ def _order_page_data(
             in_cart=cart.get(pk),
         ),
     )
-    in_cart = {p.pk: p for p in orderable_products(distribution=distribution, product_ids=cart)}
+    in_cart = _cart_products(distribution, cart, {pk for pk, _updated in versions})
     return {
         "profile": profile,
         "rate": rate,
@@ -241,7 +260,9 @@ def availability(request: ShopRequest, pk: int) -> HttpResponse:
         product_ids=[product_id for product_id, _ in versions],
         every_s=settings.STOCK_LIVE_READ_EVERY_S,
     )
-    figures = _member_figures(request, versions, _own_order(request, distribution))
+    figures = _member_figures(
+        request, [pk for pk, _updated in versions], _own_order(request, distribution)
+    )
     known = _decode_known(request.GET.get("known", ""))
     changed = [pk for pk, value in figures.can_order.items() if known.get(pk) != value]
     return render(
@@ -301,27 +322,36 @@ def _changed_row(
     own: Order | None,
     cart: dict[int, Decimal],
     error: str | None,
+    checked: OrderCheck | None,
 ) -> ChangedRow | None:
     """The cells of the row whose button was pressed, as the cart now stands: swapped out of
     band, they keep the row's field ids, so htmx gives the focus back to the same field or
-    button. None when the post named no product offered here."""
+    button. None when the post named no product offered here. ``checked``: what the cart's
+    check just read (the product, its figure), not read again."""
     try:
         product_id = int(request.POST.get("product", ""))
     except ValueError:
         return None
-    found = list(
-        orderable_products(distribution=distribution, product_ids=[product_id]).values_list(
-            "name", "updated_at"
+    product = checked.products.get(product_id) if checked else None
+    if product is not None:
+        name = product.name
+    else:
+        found = list(
+            orderable_products(distribution=distribution, product_ids=[product_id]).values_list(
+                "name", flat=True
+            )
         )
-    )
-    if not found:
-        return None
-    name, updated_at = found[0]
-    figures = _member_figures(request, [(product_id, updated_at)], own)
+        if not found:
+            return None
+        name = found[0]
+    if checked is not None and product_id in checked.available:
+        can_order = _can_order(checked.available, own, [product_id])
+    else:
+        can_order = _member_figures(request, [product_id], own).can_order
     cells = offer.MemberCells()(
         product_id=product_id,
         name=escape(name),
-        available=figures.can_order[product_id],
+        available=can_order[product_id],
         in_cart=cart.get(product_id),
         oob=True,
         error=error or "",
@@ -386,10 +416,11 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
     The change is checked by the confirmation's own rules (``order_check``): what it would
     refuse is refused now, with its message, and the cart keeps what it had.
     """
-    distribution = access_object(request.shop, Distribution.objects.select_related("shop"), pk=pk)
+    distribution = access_object(request.shop, Distribution, pk=pk)
     form = CartLineForm(_cart_line_data(request))
     error = None
     changed = None
+    checked = None
     if not request.POST.get("product"):
         error = _cart_save_typed(request, distribution)
     elif not form.is_valid():
@@ -399,7 +430,7 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
         before = carts.cart_get(request, distribution)
         after = carts.cart_with(before, changed, form.cleaned_data["quantity"])
         try:
-            order_check(
+            checked = order_check(
                 membership=request.membership,
                 distribution=distribution,
                 quantities=after,
@@ -411,12 +442,17 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
             carts.cart_save(request, distribution, after)
     if request.htmx:
         cart = carts.cart_get(request, distribution)
-        products = {
-            p.pk: p for p in orderable_products(distribution=distribution, product_ids=cart)
-        }
-        own = _own_order(request, distribution)
+        if checked is None:  # refused, or quantities typed: read what the cart shows
+            products = {
+                p.pk: p for p in orderable_products(distribution=distribution, product_ids=cart)
+            }
+            own = _own_order(request, distribution)
+        else:  # the check read them all for the cart as it now stands
+            products = checked.products
+            existing = checked.existing
+            own = existing if existing and existing.status == OrderStatus.CONFIRMED else None
         context = _cart_context(request, distribution, products, own)
-        row = _changed_row(request, distribution, own, cart, error)
+        row = _changed_row(request, distribution, own, cart, error, checked)
         return render(
             request,
             "distributions/order_distribution.html#cart",

@@ -149,3 +149,12 @@ def test_the_wrong_role_answers_a_french_403_page(beneficiary_client, shop):
     response = beneficiary_client.get(reverse("shops:settings", kwargs={"shop_slug": shop.slug}))
     assert response.status_code == 403
     assert "Accès refusé" in response.content.decode()
+
+
+def test_a_member_of_two_shops_is_offered_to_change_shop_and_a_member_of_one_is_not(
+    beneficiary_client, beneficiary, shop, other_shop
+):
+    page = reverse("distributions:order", kwargs={"shop_slug": shop.slug})
+    assert "Changer d'épicerie" not in beneficiary_client.get(page).content.decode()
+    make_membership(shop=other_shop, user=beneficiary, role=Role.BENEFICIARY)
+    assert "Changer d'épicerie" in beneficiary_client.get(page).content.decode()
