@@ -55,4 +55,5 @@ class OrderAdmin(admin.ModelAdmin):
 @admin.register(PickupSlot)
 class PickupSlotAdmin(admin.ModelAdmin):
     list_display = ["__str__", "distribution", "capacity"]
+    list_select_related = ["distribution__shop"]
     raw_id_fields = ["distribution"]

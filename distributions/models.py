@@ -88,9 +88,15 @@ class PickupSlot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{timezone.localtime(self.starts_at):%H:%M}–{timezone.localtime(self.ends_at):%H:%M}"
+        """Its hours in the shop's zone, whatever zone is active (an e-mail built in the
+        worker). Load it with ``select_related("distribution__shop")``, or set its
+        ``distribution`` (with its shop) where one is at hand: otherwise two queries."""
+        zone = self.distribution.shop.tzinfo
+        starts, ends = (
+            timezone.localtime(self.starts_at, zone),
+            timezone.localtime(self.ends_at, zone),
         )
+        return f"{starts:%H:%M}–{ends:%H:%M}"
 
 
 class OrderStatus(models.TextChoices):

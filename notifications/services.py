@@ -290,7 +290,7 @@ def orders_closing_remind(*, distribution: Distribution) -> int:
 def _orders(distribution: Distribution, **filters: Any) -> QuerySet[Order]:
     return (
         Order.objects.filter(distribution=distribution, **filters)
-        .select_related("membership__user", "membership__beneficiary", "slot")
+        .select_related("membership__user", "membership__beneficiary", "slot__distribution__shop")
         .prefetch_related("lines__product")
         .order_by("pk")
     )

@@ -93,7 +93,10 @@ def slots(request: ShopRequest, pk: int) -> HttpResponse:
 
 def _slot(request: ShopRequest, pk: int, slot_pk: int) -> tuple[Distribution, PickupSlot]:
     distribution = access_object(request.shop, Distribution, pk=pk)
-    return distribution, get_object_or_404(PickupSlot, pk=slot_pk, distribution=distribution)
+    distribution.shop = request.shop
+    slot = get_object_or_404(PickupSlot, pk=slot_pk, distribution=distribution)
+    slot.distribution = distribution  # its title shows its hours in the shop's zone, no query
+    return distribution, slot
 
 
 @manager_view

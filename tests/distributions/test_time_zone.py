@@ -4,12 +4,22 @@ command, another shop's page)."""
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from distributions.models import PickupSlot
 from distributions.rules import budget_left
-from tests.factories import make_beneficiary, make_distribution, make_order, make_product, make_shop
+from tests.factories import (
+    make_beneficiary,
+    make_distribution,
+    make_order,
+    make_product,
+    make_shop,
+    make_slot,
+)
 
 # 21:30 UTC on 31 March: 23:30 in Paris (still March), 01:30 on 1 April in Réunion.
 END_OF_MARCH = datetime.datetime(2031, 3, 31, 21, 30, tzinfo=datetime.UTC)
@@ -26,3 +36,22 @@ def test_the_monthly_budget_counts_the_orders_of_the_month_in_the_shops_zone(db,
     april = make_distribution(shop=shop, starts_at=MID_APRIL)
     # Outside any request: Europe/Paris is the active zone.
     assert budget_left(membership=member, distribution=april) == Decimal(left)
+
+
+# 17:00 UTC on a winter day: 18:00 in Paris, 14:00 in Cayenne.
+WINTER_FIVE_PM = datetime.datetime(2031, 3, 10, 17, 0, tzinfo=datetime.UTC)
+
+
+def test_a_slot_shows_its_hours_in_its_shops_zone_whatever_zone_is_active(db):
+    shop = make_shop(timezone="America/Cayenne")
+    slot = make_slot(distribution=make_distribution(shop=shop, starts_at=WINTER_FIVE_PM))
+    with timezone.override(zoneinfo.ZoneInfo("Indian/Reunion")):
+        assert str(slot) == "14:00–14:30"
+
+
+def test_a_slot_loaded_with_its_shop_names_its_hours_without_a_query(db, django_assert_num_queries):
+    shop = make_shop(timezone="America/Cayenne")
+    make_slot(distribution=make_distribution(shop=shop, starts_at=WINTER_FIVE_PM))
+    slot = PickupSlot.objects.select_related("distribution__shop").get()
+    with django_assert_num_queries(0):
+        assert str(slot) == "14:00–14:30"

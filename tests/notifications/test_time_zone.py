@@ -9,9 +9,17 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from notifications.services import access_ending_due, orders_open_notify
+from distributions.models import Order
+from notifications.services import access_ending_due, orders_open_notify, pickup_remind
 from tests.emails import sent_emails
-from tests.factories import make_beneficiary, make_distribution, make_shop, make_user
+from tests.factories import (
+    make_beneficiary,
+    make_distribution,
+    make_order,
+    make_shop,
+    make_slot,
+    make_user,
+)
 
 # 21:30 UTC on 10 March: 22:30 in Paris (still the 10th), 01:30 on the 11th in Réunion.
 MOMENT = datetime.datetime(2031, 3, 10, 21, 30, tzinfo=datetime.UTC)
@@ -38,3 +46,18 @@ def test_the_orders_open_email_shows_the_closing_time_in_the_groceries_zone(db):
     cayenne = timezone.localtime(closes, zoneinfo.ZoneInfo("America/Cayenne"))
     paris = timezone.localtime(closes, zoneinfo.ZoneInfo("Europe/Paris"))
     assert f"{cayenne:%H:%M}" in email.body and f"{paris:%H:%M}" not in email.body
+
+
+def test_the_pickup_reminder_from_the_worker_shows_the_slot_in_the_shops_zone(db):
+    shop = make_shop(timezone="America/Cayenne")
+    starts = (timezone.now() + datetime.timedelta(hours=20)).replace(second=0, microsecond=0)
+    distribution = make_distribution(shop=shop, state="closed", starts_at=starts)
+    slot = make_slot(distribution=distribution)
+    member = make_beneficiary(shop=shop, user=make_user(email="lea@example.org")).membership
+    order = make_order(membership=member, distribution=distribution, lines={})
+    Order.objects.filter(pk=order.pk).update(slot=slot)
+    assert pickup_remind(distribution=distribution) == 1
+    (email,) = sent_emails()
+    cayenne = zoneinfo.ZoneInfo("America/Cayenne")
+    hours = f"{timezone.localtime(starts, cayenne):%H:%M}"
+    assert f"Créneau : {hours}–" in email.body
