@@ -3,20 +3,27 @@
 Everything comes from ``selectors.distribution_summary`` (the orders not cancelled, by
 beneficiary, sorted by name), so the sheets show the amounts of the distribution's page:
 before validation, what was ordered (or the quantity already corrected); after it, what was
-handed over.
+handed over. The volunteers prepare and hand over slot by slot: every sheet goes by pick-up
+slot (orders without one last), then by name.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from distributions.models import Distribution, DistributionState, OrderLine, PickupSlot
-from distributions.selectors import BeneficiaryRow, ProductRow, distribution_summary
+from distributions.selectors import (
+    BeneficiaryRow,
+    ProductRow,
+    distribution_summary,
+    product_rows,
+)
 from epiclic.collation import collation_key
 from epiclic.spreadsheets import Cell, Table
 from shops.models import BeneficiaryProfile, Membership
@@ -63,11 +70,49 @@ class Aisle:
     products: list[ProductRow] = field(default_factory=list)
 
 
+def _aisles(rows: Iterable[ProductRow]) -> list[Aisle]:
+    """Products by category (French order), then by name."""
+    aisles: dict[str, Aisle] = {}
+    for product_row in sorted(
+        rows, key=lambda r: (collation_key(r.product.category), collation_key(r.product.name))
+    ):
+        category = product_row.product.category or _("Sans catégorie")
+        aisles.setdefault(category, Aisle(category=category)).products.append(product_row)
+    return list(aisles.values())
+
+
+@dataclass
+class SlotGroup:
+    """The orders of one pick-up slot (``slot`` None: those without one)."""
+
+    slot: PickupSlot | None
+    bags: list[Bag]
+
+    @property
+    def aisles(self) -> list[Aisle]:
+        """What to pick for this slot's bags, by category."""
+        return _aisles(product_rows(line for bag in self.bags for line in bag.lines))
+
+
 @dataclass
 class Sheets:
     distribution: Distribution
     bags: list[Bag]
     aisles: list[Aisle]
+
+    @property
+    def has_slots(self) -> bool:
+        """The sheets have a heading per slot when an order has a slot."""
+        return any(bag.slot is not None for bag in self.bags)
+
+    @property
+    def slot_groups(self) -> list[SlotGroup]:
+        """The bags slot by slot, in the bags' order (one group when no order has a slot)."""
+        groups = []
+        for _slot_id, bags in itertools.groupby(self.bags, key=lambda bag: bag.row.order.slot_id):
+            group = list(bags)
+            groups.append(SlotGroup(slot=group[0].slot, bags=group))
+        return groups
 
     @property
     def grand_total(self) -> Decimal:
@@ -80,7 +125,8 @@ class Sheets:
 
 
 def preparation_sheets(*, distribution: Distribution) -> Sheets:
-    """The bags (sorted by name), the products by category, in two queries."""
+    """The bags (slot by slot, by name within one), the products by category, in two
+    queries."""
     by_beneficiary, by_product = distribution_summary(distribution=distribution)
     cards = dict(
         BeneficiaryProfile.objects.filter(
@@ -97,14 +143,7 @@ def preparation_sheets(*, distribution: Distribution) -> Sheets:
     ]
     # Prepared and handed over slot by slot (orders without a slot last), by name within one.
     bags.sort(key=lambda bag: (_slot_key(bag.row.order.slot), collation_key(bag.name)))
-    aisles: dict[str, Aisle] = {}
-    for product_row in sorted(
-        by_product,
-        key=lambda r: (collation_key(r.product.category), collation_key(r.product.name)),
-    ):
-        category = product_row.product.category or _("Sans catégorie")
-        aisles.setdefault(category, Aisle(category=category)).products.append(product_row)
-    return Sheets(distribution=distribution, bags=bags, aisles=list(aisles.values()))
+    return Sheets(distribution=distribution, bags=bags, aisles=_aisles(by_product))
 
 
 def lines_table(sheets: Sheets) -> Table:

@@ -171,18 +171,25 @@ def distribution_summary(
         )
     )
     by_order: dict[int, BeneficiaryRow] = {}
-    by_product: dict[int, ProductRow] = {}
     for line in lines:
-        total = line.total  # what is handed over: a product marked missing is not paid
         row = by_order.setdefault(line.order_id, BeneficiaryRow(order=line.order))
         row.lines.append(line)
-        row.total += total
+        row.total += line.total  # what is handed over: a product marked missing is not paid
+    return list(by_order.values()), product_rows(
+        line for row in by_order.values() for line in row.lines
+    )
+
+
+def product_rows(lines: Iterable[OrderLine]) -> list[ProductRow]:
+    """Per product of ``lines``: quantities ordered and handed over and the amount, in French
+    name order (the distribution's totals, or one pick-up slot's)."""
+    by_product: dict[int, ProductRow] = {}
+    for line in lines:
         prow = by_product.setdefault(line.product_id, ProductRow(product=line.product))
         prow.ordered += line.quantity
         prow.delivered += line.effective_quantity
-        prow.total += total
-    products = collated(by_product.values(), key=lambda r: r.product.name)
-    return list(by_order.values()), products
+        prow.total += line.total
+    return collated(by_product.values(), key=lambda r: r.product.name)
 
 
 def slot_taken(*, slot_ids: Iterable[int], exclude_order_id: int | None = None) -> dict[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 from decimal import Decimal
 
@@ -11,12 +12,14 @@ from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from distributions.models import Order
 from distributions.services import distribution_validate, order_line_deliver
 from tests.factories import (
     make_beneficiary,
     make_distribution,
     make_order,
     make_product,
+    make_slot,
     make_user,
 )
 
@@ -167,3 +170,66 @@ def test_lines_export_as_xlsx(manager_client, prepared):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == "Bénéficiaire" and len(rows) == 5
     assert sum(Decimal(str(r[13])) for r in rows[1:]) == Decimal("2.75")
+
+
+@pytest.fixture
+def by_slot(shop):
+    """A closed distribution with two slots (the later one made first) and an order without
+    one: Marc Morin at 10:00 takes lentils, Anne Zola at 10:30 rice, Éva Roux (no slot) pasta."""
+    distribution = make_distribution(shop=shop, state="closed")
+    late = make_slot(distribution=distribution, start=datetime.timedelta(minutes=30))
+    early = make_slot(distribution=distribution)
+    people = [
+        ("Anne", "Zola", late, "Riz rond"),
+        ("Éva", "Roux", None, "Pâtes"),
+        ("Marc", "Morin", early, "Lentilles"),
+    ]
+    for first, last, slot, product in people:
+        order = make_order(
+            membership=make_beneficiary(
+                shop=shop, user=make_user(first_name=first, last_name=last)
+            ).membership,
+            distribution=distribution,
+            lines={make_product(shop=shop, name=product, category="Épicerie"): 1},
+        )
+        Order.objects.filter(pk=order.pk).update(slot=slot)
+    return distribution
+
+
+def _in_order(text: str, *parts: str) -> bool:
+    """``parts`` appear in ``text`` one after the other."""
+    at = 0
+    for part in parts:
+        at = text.find(part, at)
+        if at < 0:
+            return False
+        at += len(part)
+    return True
+
+
+def test_the_picking_list_goes_slot_by_slot_with_orders_without_a_slot_last(
+    manager_client, by_slot
+):
+    page = manager_client.get(_url("document", by_slot, kind="preparation")).content.decode()
+    # By name alone: Lentilles, Pâtes, Riz rond. Slot by slot: 10:00, 10:30, then no slot.
+    assert _in_order(page, "Créneau", "Lentilles", "Créneau", "Riz rond", "Sans créneau", "Pâtes")
+    assert page.count("<h2>Créneau") == 2
+    text = _pdf_text(manager_client.get(_url("document_pdf", by_slot, kind="preparation")).content)
+    assert _in_order(text, "Lentilles", "Riz rond", "Sans créneau", "Pâtes")
+
+
+def test_the_sign_off_sheet_goes_slot_by_slot_with_orders_without_a_slot_last(
+    manager_client, by_slot
+):
+    page = manager_client.get(_url("document", by_slot, kind="emargement")).content.decode()
+    assert _in_order(
+        page, "Créneau", "Marc Morin", "Créneau", "Anne Zola", "Sans créneau", "Éva Roux"
+    )
+    text = _pdf_text(manager_client.get(_url("document_pdf", by_slot, kind="emargement")).content)
+    assert _in_order(text, "Marc Morin", "Anne Zola", "Sans créneau", "Éva Roux")
+
+
+def test_without_slots_the_sheets_have_no_slot_headings(manager_client, prepared):
+    for kind in ("preparation", "emargement"):
+        page = manager_client.get(_url("document", prepared, kind=kind)).content.decode()
+        assert "Créneau" not in page and "Sans créneau" not in page
