@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 
 import pytest
-from django.db import connection
 
 from distributions.models import OrderLine
 from distributions.services import order_confirm
 from epiclic.errors import Refusal
+from tests.concurrency import run_together
 from tests.factories import (
     make_beneficiary,
     make_catalogue,
@@ -26,26 +26,16 @@ def _race() -> list[str]:
         shop=shop, catalogues=[make_catalogue(shop=shop, products=[product])]
     )
     members = [make_beneficiary(shop=shop).membership for _ in range(2)]
-    barrier = threading.Barrier(2, timeout=10)
-    outcomes: list[str] = []
 
-    def confirm(member) -> None:
+    def confirm(member) -> str:
         try:
-            barrier.wait()
             order_confirm(membership=member, distribution=distribution, quantities={product.pk: 1})
-            outcomes.append("ok")
         except Refusal:
-            outcomes.append("refused")
-        except Exception as exc:  # reported, so that the assertion below shows it
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+            return "refused"
+        return "ok"
 
-    threads = [threading.Thread(target=confirm, args=(m,)) for m in members]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # Any other error fails the test with its traceback.
+    outcomes = run_together(*(functools.partial(confirm, m) for m in members), timeout=30)
     assert OrderLine.objects.filter(product=product).count() == outcomes.count("ok")
     return sorted(outcomes)
 

@@ -3,14 +3,14 @@ one gets it, the other is told the slot is full."""
 
 from __future__ import annotations
 
-import threading
+import functools
 
 import pytest
-from django.db import connection
 
 from distributions.models import Order
 from distributions.services import order_confirm
 from epiclic.errors import Refusal
+from tests.concurrency import run_together
 from tests.factories import (
     make_beneficiary,
     make_catalogue,
@@ -31,33 +31,24 @@ def _race() -> list[str]:
     )
     slot = make_slot(distribution=distribution, capacity=1)
     members = [make_beneficiary(shop=shop).membership for _ in range(2)]
-    barrier = threading.Barrier(2, timeout=10)
-    outcomes: list[str] = []
 
-    def confirm(member, product) -> None:
+    def confirm(member, product) -> str:
         try:
-            barrier.wait()
             order_confirm(
                 membership=member,
                 distribution=distribution,
                 quantities={product.pk: 1},
                 slot_id=slot.pk,
             )
-            outcomes.append("ok")
         except Refusal as refused:
-            outcomes.append(refused.code or "refused")
-        except Exception as exc:  # reported, so that the assertion below shows it
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+            return refused.code or "refused"
+        return "ok"
 
-    threads = [
-        threading.Thread(target=confirm, args=pair) for pair in zip(members, products, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # Any other error fails the test with its traceback.
+    outcomes = run_together(
+        *(functools.partial(confirm, m, p) for m, p in zip(members, products, strict=True)),
+        timeout=30,
+    )
     assert Order.objects.filter(slot=slot).count() == outcomes.count("ok")
     return sorted(outcomes)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import threading
+import functools
 
 import pytest
-from django.db import connections
 
 from catalog.models import Product
 from epiclic.errors import Refusal
@@ -14,6 +13,7 @@ from escarcelle.imports.plans import (
     import_plan_build,
     import_plan_create,
 )
+from tests.concurrency import run_together
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,24 +24,15 @@ def test_two_plans_confirmed_at_the_same_time_create_no_duplicate(connected, sho
         plan = import_plan_create(shop=shop, kind="products", user=manager)
         import_plan_build(plan_id=plan.pk)
         plans.append(plan)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
 
-    def confirm(plan_id: int) -> None:
+    def confirm(plan_id: int) -> str:
         try:
-            barrier.wait()
             import_plan_apply(shop=shop, plan_id=plan_id, user=manager)
-            outcomes.append("applied")
         except Refusal as refused:
-            outcomes.append(refused.message)
-        finally:
-            connections.close_all()
+            return refused.message
+        return "applied"
 
-    threads = [threading.Thread(target=confirm, args=(p.pk,)) for p in plans]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    outcomes = run_together(*(functools.partial(confirm, p.pk) for p in plans), timeout=30)
     assert outcomes.count("applied") == 1, outcomes
     assert any("Un autre import" in o for o in outcomes)
     ids = list(Product.objects.filter(shop=shop).values_list("escarcelle_id", flat=True))

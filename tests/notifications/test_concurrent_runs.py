@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connections
 
 from epiclic.models import OutgoingEmail
 from notifications import services
 from notifications.models import Notification
+from tests.concurrency import run_together
 from tests.factories import make_distribution
 from tests.notifications.helpers import beneficiaries
 
@@ -32,23 +32,11 @@ def test_two_overlapping_runs_of_the_opening_write_each_person_once(shop, monkey
         return real_queue(drafts)
 
     monkeypatch.setattr(services, "email_queue_many", queue)
-    written: list[int] = []
-    errors: list[Exception] = []
 
-    def worker() -> None:
-        try:
-            written.append(services.orders_open_notify(distribution=distribution))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def worker() -> int:
+        return services.orders_open_notify(distribution=distribution)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    written = run_together(worker, worker, timeout=60)  # an error in either fails the test
     assert sorted(written) == [0, 6]
     assert Notification.objects.count() == 6
     assert OutgoingEmail.objects.count() == 6  # the loser's e-mails rolled back with its rows

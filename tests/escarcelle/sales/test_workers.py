@@ -12,12 +12,13 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from escarcelle.sales import services
 from escarcelle.sales.models import SaleOutbox, SaleStatus
 from escarcelle.sales.services import LEASE, sales_deliver, sales_sweep
+from tests.concurrency import run_together
 from tests.escarcelle.sales.helpers import (
     assert_exactly_once,
     closed_distribution,
@@ -59,23 +60,11 @@ def test_two_workers_delivering_at_the_same_time_never_send_a_sale_twice(
 
     monkeypatch.setattr(services, "sales_claim", claim)
     monkeypatch.setattr(services, "_send_batch", send)
-    reports = []
-    errors = []
 
-    def worker() -> None:
-        try:
-            reports.append(sales_deliver(distribution=scene.distribution, batch_size=3))
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def worker() -> services.DeliveryReport:
+        return sales_deliver(distribution=scene.distribution, batch_size=3)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert errors == []
+    reports = run_together(worker, worker)  # an error in either fails the test
     assert all(r.sent > 0 for r in reports) and len(reports) == 2
     # Each sale was sent by exactly one worker: a row sent by both would count twice.
     assert sum(r.sent for r in reports) == 24

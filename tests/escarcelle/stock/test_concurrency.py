@@ -5,11 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.db import connection
 
 from escarcelle.stock import services
 from escarcelle.stock.models import StockSyncRun, StockSyncState
 from escarcelle.stock.services import stock_sync_shop
+from tests.concurrency import run_together
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,26 +24,14 @@ def test_two_workers_started_for_the_same_shop_do_not_both_sync(connected_shop, 
         return real_read(*args, **kwargs)
 
     monkeypatch.setattr(services, "_read", read_once_the_other_tried)
-    results: list[object] = []
-    errors: list[BaseException] = []
 
-    def worker() -> None:
-        try:
-            run = stock_sync_shop(shop=shop)
-            results.append(run)
-            if run is None:
-                other_tried.set()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def worker() -> StockSyncRun | None:
+        run = stock_sync_shop(shop=shop)
+        if run is None:
+            other_tried.set()
+        return run
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = run_together(worker, worker, timeout=60)  # an error in either fails the test
     assert sorted(r is None for r in results) == [False, True]
     assert StockSyncRun.objects.filter(shop=shop).count() == 1
     state = StockSyncState.objects.get(shop=shop)
