@@ -35,6 +35,11 @@ from shops.models import Shop
 log = logging.getLogger("distributions.availability")
 
 ZERO = Decimal("0")
+# Beyond this many products (the ordering page's whole list), what the shop's open orders
+# hold is read for every product and the others are dropped: a long ``IN`` list costs more
+# Python than the few extra rows (psycopg parses a query of more than 50 parameters again
+# at each run; Django prepares each value).
+MANY_IDS = 50
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,17 @@ def stock_figures(
     products = Product.objects.filter(shop=shop)
     if product_ids is not None:
         products = products.filter(pk__in=list(product_ids))
+    return stock_figures_from(shop=shop, rows=products.values_list("pk", "stock_source", "stock"))
+
+
+def stock_figures_from(
+    *, shop: Shop, rows: Iterable[tuple[int, str, Decimal]]
+) -> dict[int, StockFigure]:
+    """``stock_figures`` of products of ``shop`` whose (id, ``stock_source``, ``stock``) the
+    caller has just read with something else (the ordering page, with the products offered:
+    one query less)."""
     by_source: dict[str, dict[int, Decimal]] = {}
-    for pk, source, stock in products.values_list("pk", "stock_source", "stock"):
+    for pk, source, stock in rows:
         by_source.setdefault(source, {})[pk] = stock
     figures: dict[int, StockFigure] = {}
     for source, stocks in sorted(by_source.items()):
@@ -103,18 +117,20 @@ def reserved_quantities(*, shop: Shop, product_ids: Iterable[int]) -> dict[int, 
     A line's reserved quantity is its effective quantity: the delivered quantity once the
     manager has set it, otherwise the ordered quantity.
     """
+    ids = set(product_ids)
+    lines = OrderLine.objects.filter(
+        order__shop=shop,
+        order__status=OrderStatus.CONFIRMED,
+        order__distribution__validated_at__isnull=True,
+    )
+    if len(ids) <= MANY_IDS:
+        lines = lines.filter(product_id__in=list(ids))
     rows = (
-        OrderLine.objects.filter(
-            order__shop=shop,
-            order__status=OrderStatus.CONFIRMED,
-            order__distribution__validated_at__isnull=True,
-            product_id__in=list(product_ids),
-        )
-        .values("product_id")
+        lines.values_list("product_id")
         .annotate(held=Sum(Coalesce("delivered_quantity", "quantity")))
         .order_by()
     )
-    return {row["product_id"]: row["held"] or ZERO for row in rows}
+    return {pk: held or ZERO for pk, held in rows if pk in ids}
 
 
 def manual_figures(*, shop: Shop, stocks: dict[int, Decimal]) -> dict[int, StockFigure]:

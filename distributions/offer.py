@@ -53,6 +53,25 @@ def offer_versions(*, distribution: Distribution) -> list[tuple[int, datetime.da
     return list(orderable_products(distribution=distribution).values_list("pk", "updated_at"))
 
 
+@dataclass
+class OfferRead:
+    versions: list[tuple[int, datetime.datetime]]  # as ``offer_versions``
+    stocks: list[tuple[int, str, Decimal]]  # (id, stock source, stock): ``stock_figures_from``
+
+
+def offer_read(*, distribution: Distribution) -> OfferRead:
+    """``offer_versions`` and, in the same light query, what the products' figures start from
+    (the ordering page: one query less than reading them apart)."""
+    rows = orderable_products(distribution=distribution).values_list(
+        "pk", "updated_at", "stock_source", "stock"
+    )
+    read = OfferRead(versions=[], stocks=[])
+    for pk, updated_at, source, stock in rows:
+        read.versions.append((pk, updated_at))
+        read.stocks.append((pk, source, stock))
+    return read
+
+
 def offer_sorted(products: Iterable[Product]) -> list[Product]:
     """The page's order: categories, then names within each, in French order (``Céréales``
     before ``Crème``, ``Œufs`` among the O), the same on SQLite and PostgreSQL; the products

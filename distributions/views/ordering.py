@@ -20,7 +20,12 @@ from django.views.decorators.http import require_POST
 from catalog.models import Product
 from distributions import cart as carts
 from distributions import offer
-from distributions.availability import displayable, stock_figures, stock_refresh_throttled
+from distributions.availability import (
+    displayable,
+    stock_figures,
+    stock_figures_from,
+    stock_refresh_throttled,
+)
 from distributions.forms import CartLineForm, form_errors_text
 from distributions.models import Distribution, DistributionState, Order, OrderStatus
 from distributions.pricing import line_total, member_profile, member_rate, solidarity_price
@@ -150,9 +155,16 @@ def _can_order(
 
 
 def _member_figures(
-    request: ShopRequest, product_ids: list[int], own: Order | None
+    request: ShopRequest,
+    product_ids: list[int],
+    own: Order | None,
+    stocks: list[tuple[int, str, Decimal]] | None = None,
 ) -> MemberFigures:
-    figures = stock_figures(shop=request.shop, product_ids=product_ids)
+    """``stocks``: what the figures start from, when read already (``offer.offer_read``)."""
+    if stocks is None:
+        figures = stock_figures(shop=request.shop, product_ids=product_ids)
+    else:
+        figures = stock_figures_from(shop=request.shop, rows=stocks)
     available = {pk: figure.available for pk, figure in figures.items()}
     can_order = _can_order(available, own, product_ids)
     # The oldest: every figure of the page is at least that fresh, which is what can be said.
@@ -163,7 +175,7 @@ def _member_figures(
 def _cart_products(
     distribution: Distribution, cart: dict[int, Decimal], offered: set[int]
 ) -> dict[int, Product]:
-    """The cart's products among ``offered`` (the ids ``offer.offer_versions`` just read with
+    """The cart's products among ``offered`` (the ids ``offer.offer_read`` just read with
     ``orderable_products``: its rule is not run twice); an empty cart costs no query."""
     ids = [pk for pk in cart if pk in offered]
     if not ids:
@@ -179,8 +191,9 @@ def _order_page_data(
     if own is not None and not carts.cart_exists(request, distribution):
         carts.cart_load_order(request, own)
     rate = member_rate(request.membership)
-    versions = offer.offer_versions(distribution=distribution)
-    figures = _member_figures(request, [pk for pk, _updated in versions], own)
+    read = offer.offer_read(distribution=distribution)
+    versions = read.versions
+    figures = _member_figures(request, [pk for pk, _updated in versions], own, read.stocks)
     can_order = figures.can_order
     cart = carts.cart_get(request, distribution)
     cells = offer.MemberCells()

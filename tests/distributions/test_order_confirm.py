@@ -285,10 +285,28 @@ def test_a_stock_source_nobody_registered_is_a_configuration_error(shop, monkeyp
         available_quantities(shop=shop)
 
 
-def test_availability_runs_a_fixed_number_of_queries(shop, member, django_assert_num_queries):
-    products = [make_product(shop=shop) for _ in range(30)]
+@pytest.mark.parametrize("count", [30, 60])  # 60: over MANY_IDS, the shop's open orders
+def test_availability_runs_a_fixed_number_of_queries(
+    shop, member, count, django_assert_num_queries
+):
+    products = [make_product(shop=shop) for _ in range(count)]
     distribution = make_distribution(shop=shop)
     make_order(membership=member, distribution=distribution, lines=dict.fromkeys(products, 1))
     with django_assert_num_queries(2):
         result = available_quantities(shop=shop, product_ids=[p.pk for p in products])
     assert set(result.values()) == {D("9")}
+
+
+def test_availability_of_many_products_counts_each_one_s_own_orders_only(shop, member):
+    products = [make_product(shop=shop, stock="10") for _ in range(60)]
+    left_out = make_product(shop=shop, stock="10")
+    distribution = make_distribution(shop=shop)
+    make_order(
+        membership=member,
+        distribution=distribution,
+        lines={products[0]: 2, products[59]: 3, left_out: 4},
+    )
+    result = available_quantities(shop=shop, product_ids=[p.pk for p in products])
+    assert left_out.pk not in result and len(result) == 60
+    assert result[products[0].pk] == D("8") and result[products[59].pk] == D("7")
+    assert result[products[1].pk] == D("10")
