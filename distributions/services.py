@@ -102,6 +102,7 @@ def _order_confirm_locked(
     for line in checked.lines:
         line.order = order
     OrderLine.objects.bulk_create(checked.lines)
+    order.distribution = distribution  # the receivers (the e-mail) start from it: no query
     order_changed.send(sender=Order, order=order, change=change)
     return order
 

@@ -288,6 +288,29 @@ def test_a_cart_change_runs_a_fixed_number_of_queries(
     assert f"{products[0].name} : 2 dans le panier" in response.content.decode()
 
 
+@pytest.mark.parametrize("count", [1, 20])
+def test_confirming_runs_a_fixed_number_of_queries(
+    beneficiary_client, shop, beneficiary, count, django_assert_num_queries
+):
+    products = [make_product(shop=shop) for _n in range(count)]
+    distribution = make_distribution(
+        shop=shop, catalogues=[make_catalogue(shop=shop, products=products)]
+    )
+    cart = url("cart", shop, pk=distribution.pk)
+    for product in products:
+        beneficiary_client.post(
+            cart, {"product": product.pk, "quantity": "1"}, HTTP_HX_REQUEST="true"
+        )
+    # Session and member with profile (3), the distribution (its shop is the request's), the
+    # products read live (none here: 1); in the transaction (1): the member, the distribution,
+    # the profile, the order, the products locked then read, their figures (2), the slots, the
+    # order and its lines written (2); the e-mail recorded with the order (the rest).
+    with django_assert_num_queries(28):
+        response = beneficiary_client.post(url("confirm", shop, pk=distribution.pk))
+    assert response.status_code == 302
+    assert Order.objects.get().lines.count() == count
+
+
 def next_poll(response) -> str:
     """The URL the page's poll asks next: it carries the figures the page shows."""
     found = re.search(r'id="availability" hx-get="([^"]+)"', response.content.decode())
