@@ -43,10 +43,12 @@ class ShopRequest(AuthenticatedRequest):
     shop: Shop
     membership: Membership
     htmx: HtmxDetails
+    other_shops: bool  # the user is a member of other shops too (the header's "Changer d'épicerie")
 
 
 def access_shop(request: HttpRequest, shop_slug: str, *, role: str | None) -> Membership:
-    """The user's membership of the shop, checked for ``role`` (None: any member).
+    """The user's membership of the shop, checked for ``role`` (None: any member); sets
+    ``request.other_shops``.
 
     Superusers act as managers of any shop (support and administration).
     """
@@ -54,13 +56,14 @@ def access_shop(request: HttpRequest, shop_slug: str, *, role: str | None) -> Me
     if not user.is_authenticated:
         raise Http404
     # A pending membership (an attached account that has not accepted yet) opens nothing.
-    # The beneficiary profile comes with it (None when there is none): the ordering pages
-    # need it for the rate and the budget, and it saves them a query.
-    membership = (
-        Membership.objects.select_related("shop", "beneficiary")
-        .filter(user=user, shop__slug=shop_slug, pending=False)
-        .first()
+    # All the user's memberships at once (nearly always one): the header asks whether there
+    # are others. The beneficiary profile comes with them (None when there is none): the
+    # ordering pages need it for the rate and the budget. Each saves a query per page.
+    memberships = list(
+        Membership.objects.select_related("shop", "beneficiary").filter(user=user, pending=False)
     )
+    setattr(request, "other_shops", len(memberships) > 1)  # noqa: B010 - typed on ShopRequest
+    membership = next((m for m in memberships if m.shop.slug == shop_slug), None)
     if user.is_superuser and (membership is None or membership.role != Role.MANAGER):
         # Whatever memberships they hold, superusers keep manager rights everywhere.
         shop = membership.shop if membership else get_object_or_404(Shop, slug=shop_slug)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from shops.models import Membership, Role
+from shops.models import Role
 
 MANAGER_TABS = [
     ("catalog:products", _("Produits")),
@@ -33,16 +33,11 @@ def shop(request: HttpRequest) -> dict[str, Any]:
     for url_name, label in tabs:
         url = reverse(url_name, kwargs={"shop_slug": membership.shop.slug})
         nav_tabs.append({"url": url, "label": label, "active": request.path.startswith(url)})
-
-    def other_shops() -> bool:
-        return Membership.objects.filter(user_id=membership.user_id, pending=False).count() > 1
-
     return {
         "shop": membership.shop,
         "membership": membership,
         "is_manager": membership.role == Role.MANAGER,
         "nav_tabs": nav_tabs,
-        # A callable, which the template calls where it asks: only a whole page's header does,
-        # so the partials sent to htmx (the cart, the poll) cost no query for it.
-        "other_shops": other_shops,
+        # Read with the membership (``access_shop``): no query of its own.
+        "other_shops": getattr(request, "other_shops", False),
     }

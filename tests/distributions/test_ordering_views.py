@@ -255,13 +255,13 @@ def test_the_ordering_page_runs_a_fixed_number_of_queries(
     # -3); the key of the cached product list (ids and update times) and the cart's products
     # are read apart (+2). The next view reads the product list from the cache (-1). The
     # distribution's pick-up slots, for the confirmation (+1; their places only if it has some).
-    # The beneficiary profile comes with the membership (-1); the products' stocks come with
-    # the key of the product list (-1).
-    with django_assert_num_queries(12):
+    # The beneficiary profile and the header's "other shops" come with the membership (-2);
+    # the products' stocks come with the key of the product list (-1).
+    with django_assert_num_queries(11):
         response = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
     assert response.status_code == 200
     assert response.content.decode().count('name="quantity-') >= count
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10):
         again = beneficiary_client.get(url("order_distribution", shop, pk=distribution.pk))
     assert again.status_code == 200
 
