@@ -16,6 +16,7 @@ from distributions.models import Distribution
 from epiclic.numbers import FrenchDecimalField
 from shops.models import Membership, NotificationKind, Shop
 from shops.notifications import grocery_sends, person_notifications_off, person_wants
+from shops.signin import password_check
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -223,12 +224,9 @@ class AccountForm(forms.ModelForm):
                         code="password_required",
                     ),
                 )
-            elif not self.instance.check_password(password):
+            elif refused := password_check(self.instance, password):
                 self.add_error(
-                    "current_password",
-                    forms.ValidationError(
-                        _("Ce mot de passe n'est pas le bon."), code="password_incorrect"
-                    ),
+                    "current_password", forms.ValidationError(refused, code="password_incorrect")
                 )
         return cleaned
 

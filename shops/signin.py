@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.contrib.auth.views import LoginView, PasswordResetView
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -29,6 +30,32 @@ def _reset_limits() -> tuple[Limit, Limit]:
         Limit("reset-email", settings.PASSWORD_RESET_PER_EMAIL, 3600),
         Limit("reset-client", settings.PASSWORD_RESET_PER_CLIENT, 3600),
     )
+
+
+def password_check(user: AbstractBaseUser, password: str) -> str | None:
+    """Checks the current password typed by a signed-in person (a new e-mail, a new password):
+    None when it is right, else the French message. Wrong ones count with the account's failed
+    sign-ins, so that a session left open is no way round the sign-in's limit; once over it,
+    the password is not even checked."""
+    limit = _signin_limits()[0]
+    wait = throttle_wait(limit, user.get_username())
+    if wait:
+        return gettext("Trop de tentatives.") + " " + retry_message(wait)
+    if user.check_password(password):
+        return None
+    throttle_count(limit, user.get_username())
+    return gettext("Ce mot de passe n'est pas le bon.")
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """Django's password change, its old password checked by ``password_check``."""
+
+    def clean_old_password(self) -> str:
+        old_password: str = self.cleaned_data["old_password"]
+        refused = password_check(self.user, old_password)
+        if refused:
+            raise ValidationError(refused, code="password_incorrect")
+        return old_password
 
 
 class SignInForm(AuthenticationForm):

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,6 +17,7 @@ from distributions.rules import budget_left
 from distributions.selectors import member_past_orders
 from shops.access import ShopRequest, beneficiary_view
 from shops.models import NotificationKind
+from shops.signin import ThrottledPasswordChangeForm
 
 
 def _page(request: ShopRequest, **forms: Any) -> HttpResponse:
@@ -26,7 +26,7 @@ def _page(request: ShopRequest, **forms: Any) -> HttpResponse:
     notifications = forms.get("notifications") or NotificationsForm(membership=membership)
     context = {
         "account_form": forms.get("account") or AccountForm(instance=request.user),
-        "password_form": forms.get("password") or PasswordChangeForm(request.user),
+        "password_form": forms.get("password") or ThrottledPasswordChangeForm(request.user),
         "notifications_form": notifications,
         "kinds": [
             (kind, label, kind in notifications.shop_off)
@@ -65,7 +65,7 @@ def account(request: ShopRequest) -> HttpResponse:
 @beneficiary_view
 @require_POST
 def password_change(request: ShopRequest) -> HttpResponse:
-    form = PasswordChangeForm(request.user, request.POST)
+    form = ThrottledPasswordChangeForm(request.user, request.POST)
     if not form.is_valid():
         return _page(request, password=form)
     user = form.save()

@@ -8,7 +8,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_beneficiary, make_user
 
 
 def _guess(client, username, password="pas-le-bon", address="203.0.113.7"):
@@ -84,3 +84,52 @@ def test_with_the_cache_unreachable_people_still_sign_in_and_reset(client, db, s
     assert _guess(client, user.username).status_code == 200
     assert _guess(client, user.username, PASSWORD).status_code == 302
     assert Client().post(reverse("password_reset"), {"email": user.email}).status_code == 302
+
+
+def _change_password(client, shop, old):
+    return client.post(
+        reverse("distributions:account_password", kwargs={"shop_slug": shop.slug}),
+        {
+            "old_password": old,
+            "new_password1": "n0uveau-mdp-2026",
+            "new_password2": "n0uveau-mdp-2026",
+        },
+    )
+
+
+def test_wrong_passwords_typed_in_mon_compte_count_with_the_failed_sign_ins(shop):
+    person = make_beneficiary(shop=shop).membership.user
+    session = Client()
+    session.force_login(person)
+    # A session left open is no way round the sign-in's limit: five guesses in Mon compte…
+    for _ in range(5):
+        assert _change_password(session, shop, "pas-le-bon").status_code == 400
+    for _ in range(5):  # …and five at the sign-in page make the ten allowed.
+        _guess(Client(), person.username)
+    refused = _change_password(session, shop, PASSWORD)
+    assert refused.status_code == 400
+    assert "Trop de tentatives" in refused.content.decode()
+    person.refresh_from_db()
+    assert person.check_password(PASSWORD)  # unchanged, although the right one was typed
+    assert _guess(Client(), person.username, password=PASSWORD).status_code == 429
+
+
+def test_a_new_e_mail_with_wrong_passwords_is_refused_once_over_the_limit(shop):
+    person = make_beneficiary(shop=shop).membership.user
+    session = Client()
+    session.force_login(person)
+    account = reverse("distributions:account", kwargs={"shop_slug": shop.slug})
+
+    def new_email(password):
+        return session.post(
+            account,
+            {"form": "account", "first_name": "A", "last_name": "B", "email": "neuf@exemple.fr"}
+            | {"current_password": password},
+        )
+
+    for _ in range(10):
+        assert "n&#x27;est pas le bon" in new_email("pas-le-bon").content.decode()
+    refused = new_email(PASSWORD).content.decode()
+    assert "Trop de tentatives" in refused
+    person.refresh_from_db()
+    assert person.email != "neuf@exemple.fr"
