@@ -156,6 +156,15 @@ class MemberCells:
         self.quantity_label = escape(_("Quantité de"))
         self.add = escape(_("Ajouter"))
         self.change = escape(_("Modifier"))
+        self._numbers: dict[Decimal, str] = {}
+
+    def number(self, value: Decimal) -> str:
+        """``value`` as the page shows it, escaped; formatted once per value and page (most
+        rows show one of a few figures: 1 in the field, whole units available)."""
+        text = self._numbers.get(value)
+        if text is None:
+            text = self._numbers[value] = escape(formats.localize(value.normalize()))
+        return text
 
     def __call__(
         self,
@@ -174,7 +183,7 @@ class MemberCells:
         qty = f'</td><td class="qty" id="qty-{product_id}"{swap}>'
         if not available:
             return f"{head}{self.sold_out}{qty}</td>"
-        quantity = formats.localize(in_cart.normalize()) if in_cart else "1"
+        quantity = self.number(in_cart) if in_cart else "1"
         # No form per row: the page's one form around the list (one CSRF token) is sent by
         # the row's button, named by the product (``product=<id>``, ``quantity-<id>``).
         invalid = message = ""
@@ -184,9 +193,9 @@ class MemberCells:
                 f'<small class="error" id="quantity-{product_id}-error">{escape(error)}</small>'
             )
         return (
-            f"{head}{escape(formats.localize(available.normalize()))}{qty}"
+            f"{head}{self.number(available)}{qty}"
             f'<input name="quantity-{product_id}" id="quantity-{product_id}" inputmode="decimal"'
-            f' value="{escape(quantity)}" aria-label="{self.quantity_label} {name}"{invalid}>'
+            f' value="{quantity}" aria-label="{self.quantity_label} {name}"{invalid}>'
             f'<button type="submit" name="product" value="{product_id}" id="add-{product_id}">'
             f'{self.change if in_cart else self.add}<span class="visually-hidden"> {name}</span>'
             f"</button>{message}</td>"
