@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 from django.contrib.auth.models import User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.db.models import ForeignKey, Model, QuerySet
 from django.http import Http404, HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
@@ -118,7 +118,9 @@ def access_object(shop: Shop, queryset: QuerySet[M] | type[M], **lookup: Any) ->
     if isinstance(queryset, type):
         queryset = queryset._default_manager.all()
     found = get_object_or_404(queryset, shop=shop, **lookup)
-    setattr(found, "shop", shop)  # noqa: B010 - it is that shop: ``found.shop`` costs no query
+    field = found._meta.get_field("shop")
+    if isinstance(field, ForeignKey):  # it is that shop: ``found.shop`` costs no query
+        field.set_cached_value(found, shop)
     return found
 
 
