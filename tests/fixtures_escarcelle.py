@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,14 +24,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.servers import free_port
+
 ADMIN_TOKEN = "test-admin-token"
 _names = itertools.count(1)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SimServer:
@@ -237,7 +232,7 @@ class SimAccount:
 @pytest.fixture(scope="session")
 def escarcelle_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimServer]:
     db_path = tmp_path_factory.mktemp("escarcelle") / "escarcelle-sim.sqlite3"
-    server = SimServer(db_path=db_path, port=_free_port())
+    server = SimServer(db_path=db_path, port=free_port())
     server.start()
     yield server
     server.stop()

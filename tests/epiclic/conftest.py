@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -10,6 +9,8 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.servers import free_port
 
 
 @dataclass
@@ -24,17 +25,11 @@ class SmtpHandler:
         return "250 OK"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def smtp_server(settings) -> Iterator[SmtpHandler]:
     """Django sends through a real SMTP server on 127.0.0.1 for this test."""
     handler = SmtpHandler()
-    port = _free_port()
+    port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -53,5 +48,5 @@ def smtp_down(settings) -> None:
     """Django sends to a loopback port where nothing listens (the SMTP server is down)."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = _free_port()
+    settings.EMAIL_PORT = free_port()
     settings.EMAIL_TIMEOUT = 2

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,19 +15,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.servers import answers, free_port, wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 WORKER = "epiclic.web_worker.FairThreadWorker"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(*, workers: int, threads: int, worker_class: str = WORKER) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [str(GUNICORN), "tests.epiclic.sleepy_wsgi:app", "--bind", f"127.0.0.1:{port}"]
         + ["--workers", str(workers), "--threads", str(threads), "--keep-alive", "5"]
@@ -40,15 +35,7 @@ def _serve(*, workers: int, threads: int, worker_class: str = WORKER) -> Iterato
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/0", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start") from None
-                time.sleep(0.1)
+        wait_for(lambda: answers(f"{base}/0", process), timeout=30, what="gunicorn")
         # Every worker booted (the first answer may come before the second worker is up).
         time.sleep(1.0)
         yield base

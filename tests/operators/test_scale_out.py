@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,32 +26,17 @@ from tests.factories import (
     make_distribution,
     make_order,
 )
+from tests.servers import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _database_url() -> str:
     db = connection.settings_dict
     auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _wait_for(check, *, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -72,7 +55,7 @@ def cluster(tmp_path, escarcelle) -> Iterator[list[str]]:
         "LOG_LEVEL": "WARNING",
         "WEB_WORKERS": "1",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     processes = [
         subprocess.Popen(
             [str(BIN / "gunicorn"), "epiclic.wsgi", "-c", "epiclic/gunicorn.conf.py"],
@@ -99,7 +82,7 @@ def cluster(tmp_path, escarcelle) -> Iterator[list[str]]:
                 except httpx.TransportError:
                     return False
 
-            _wait_for(up, timeout=30, what=f"{url} to answer")
+            wait_for(up, timeout=30, what=f"{url} to answer")
         yield urls
     finally:
         for process in processes:
@@ -139,10 +122,10 @@ def test_a_sale_goes_from_validation_to_escarcelle_through_two_webs_and_two_work
         response = web2.post(url, data={"csrfmiddlewaretoken": token.group(1)})
         assert response.status_code == 302, response.text[:500]
 
-    sales = _wait_for(escarcelle.sales, timeout=30, what="the sale to reach the emulator")
+    sales = wait_for(escarcelle.sales, timeout=30, what="the sale to reach the emulator")
     assert len(sales) == 1
     assert sales[0]["external_ref"].endswith(f"-{shop.pk}-{order.pk}")
-    sale = _wait_for(
+    sale = wait_for(
         lambda: SaleOutbox.objects.filter(order=order, status=SaleStatus.SENT).first(),
         timeout=15,
         what="the outbox row to be marked sent",

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import answers, free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -42,12 +42,6 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         "EPICLIC_VAR_DIR": str(tmp_path),
         **extra,
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_check_deploy_with_the_documented_production_variables_reports_nothing(tmp_path):
@@ -115,7 +109,7 @@ def test_gunicorn_serves_hashed_static_files_gzipped_with_a_far_future_cache(tmp
     manifest = json.loads((tmp_path / "static" / "staticfiles.json").read_text())
     hashed = manifest["paths"]["app.css"]
     assert hashed != "app.css"
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "epiclic.wsgi", "-c", "epiclic/gunicorn.conf.py"],
         cwd=ROOT,
@@ -125,15 +119,7 @@ def test_gunicorn_serves_hashed_static_files_gzipped_with_a_far_future_cache(tmp
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/sante/", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        wait_for(lambda: answers(f"{base}/sante/", server), timeout=30, what="gunicorn")
         response = httpx.get(f"{base}/static/{hashed}", headers={"Accept-Encoding": "gzip"})
         assert response.status_code == 200
         assert response.headers["Content-Encoding"] == "gzip"
