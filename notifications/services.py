@@ -421,6 +421,15 @@ def access_ending_notify(*, shop: Shop, today: datetime.date | None = None) -> i
 # --- the periodic sweeps ------------------------------------------------------------------
 
 
+def closing_reminder_at(
+    *, opens: datetime.datetime, closes: datetime.datetime, hours: int
+) -> datetime.datetime:
+    """When "orders close soon" is due: ``hours`` before closing, but not in the first half of
+    the ordering window, so that a window shorter than the delay does not get the reminder
+    together with "orders open"."""
+    return max(closes - datetime.timedelta(hours=hours), opens + (closes - opens) / 2)
+
+
 def notifications_due(*, now: datetime.datetime | None = None) -> int:
     """Every notification whose time has come (every few minutes): orders opened by their
     date, reminders before closing, pick-up reminders. Safe to run twice."""
@@ -435,13 +444,17 @@ def notifications_due(*, now: datetime.datetime | None = None) -> int:
         orders_close_at__gt=now,
     ):
         written += orders_open_notify(distribution=distribution)
+    # closing_reminder_at is never earlier than close - reminder_hours, so a distribution
+    # whose reminder is due closes within REMINDER_HOURS_MAX.
     for distribution in live.filter(
         orders_open_at__lte=now,
         orders_close_at__gt=now,
         orders_close_at__lte=now + datetime.timedelta(hours=REMINDER_HOURS_MAX),
     ):
         hours = distribution.shop.reminder_hours
-        if hours and now >= distribution.orders_close_at - datetime.timedelta(hours=hours):
+        if hours and now >= closing_reminder_at(
+            opens=distribution.orders_open_at, closes=distribution.orders_close_at, hours=hours
+        ):
             written += orders_closing_remind(distribution=distribution)
     for distribution in live.filter(starts_at__gt=now, starts_at__lte=now + PICKUP_REMINDER_BEFORE):
         written += pickup_remind(distribution=distribution)

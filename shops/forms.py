@@ -120,6 +120,12 @@ class NotificationSettingsForm(forms.ModelForm):
     class Meta:
         model = Shop
         fields = ["reminder_hours", "access_ending_days"]
+        help_texts = {
+            "reminder_hours": _(
+                "Si les commandes restent ouvertes moins de deux fois ce délai, le rappel part "
+                "à la moitié de la période de commande."
+            )
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -14,6 +14,7 @@ def _url(shop: Shop) -> str:
 def test_a_manager_switches_kinds_off_and_sets_the_delays(manager_client, shop):
     page = manager_client.get(_url(shop)).content.decode()
     assert "E-mails aux bénéficiaires" in page and "rappel la veille du retrait" in page
+    assert "le rappel part à la moitié de la période de commande" in page
     kept = [k for k in NotificationKind.values if k != NotificationKind.PICKUP_REMINDER]
     response = manager_client.post(
         _url(shop), {"kinds_on": kept, "reminder_hours": "4", "access_ending_days": "10"}
