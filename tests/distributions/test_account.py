@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +26,29 @@ from tests.factories import (
 
 def url(name: str, shop) -> str:
     return reverse(f"distributions:{name}", kwargs={"shop_slug": shop.slug})
+
+
+def change_account(
+    client: Client,
+    shop,
+    *,
+    email: str,
+    password: str | None = None,
+    first_name: str = "Inès",
+    last_name: str = "Dupré",
+) -> HttpResponse:
+    """Post *Mon compte*'s name and e-mail form; ``password`` fills its current-password field."""
+    data = {"form": "account", "first_name": first_name, "last_name": last_name, "email": email}
+    if password is not None:
+        data["current_password"] = password
+    return client.post(url("account", shop), data)
+
+
+def change_password(client: Client, shop, *, old: str, new: str) -> HttpResponse:
+    return client.post(
+        url("account_password", shop),
+        {"old_password": old, "new_password1": new, "new_password2": new},
+    )
 
 
 def test_the_account_pages_are_guarded(check_tenancy, shop):
@@ -88,22 +112,10 @@ def test_past_orders_show_what_was_paid_and_saved_from_the_frozen_lines(shop):
     )
 
 
-def test_a_beneficiary_changes_their_name_and_e_mail(shop):
-    profile = make_beneficiary(shop=shop)
-    client = Client()
-    client.force_login(profile.membership.user)
-    response = client.post(
-        url("account", shop),
-        {
-            "form": "account",
-            "first_name": "Inès",
-            "last_name": "Dupré",
-            "email": "Ines@Exemple.fr",
-            "current_password": PASSWORD,
-        },
-    )
+def test_a_beneficiary_changes_their_name_and_e_mail(shop, beneficiary, beneficiary_client):
+    response = change_account(beneficiary_client, shop, email="Ines@Exemple.fr", password=PASSWORD)
     assert response.status_code == 302
-    user = get_user_model().objects.get(pk=profile.membership.user_id)
+    user = get_user_model().objects.get(pk=beneficiary.pk)
     assert (user.first_name, user.last_name, user.email) == ("Inès", "Dupré", "ines@exemple.fr")
     # The new e-mail signs in.
     assert Client().login(username="ines@exemple.fr", password=PASSWORD)
@@ -117,21 +129,16 @@ def test_a_beneficiary_changes_their_name_and_e_mail(shop):
     ],
 )
 def test_a_new_e_mail_without_the_right_current_password_is_refused_and_nothing_changes(
-    shop, password, error
+    shop, beneficiary, beneficiary_client, password, error
 ):
-    profile = make_beneficiary(shop=shop)
-    before = get_user_model().objects.get(pk=profile.membership.user_id)
-    client = Client()
-    client.force_login(before)
-    response = client.post(
-        url("account", shop),
-        {
-            "form": "account",
-            "first_name": "Autre",
-            "last_name": "Nom",
-            "email": "voleur@exemple.fr",
-            "current_password": password,
-        },
+    before = beneficiary
+    response = change_account(
+        beneficiary_client,
+        shop,
+        email="voleur@exemple.fr",
+        password=password,
+        first_name="Autre",
+        last_name="Nom",
     )
     assert response.status_code == 400
     page = response.content.decode()
@@ -147,79 +154,42 @@ def test_a_new_e_mail_without_the_right_current_password_is_refused_and_nothing_
     assert Client().login(username=before.username, password=PASSWORD)
 
 
-def test_changing_only_the_name_needs_no_password(shop):
-    profile = make_beneficiary(shop=shop)
-    user = profile.membership.user
-    client = Client()
-    client.force_login(user)
-    response = client.post(
-        url("account", shop),
-        {
-            "form": "account",
-            "first_name": "Inès",
-            "last_name": "Dupré",
-            "email": user.email.upper(),
-        },
-    )
+def test_changing_only_the_name_needs_no_password(shop, beneficiary, beneficiary_client):
+    user = beneficiary
+    response = change_account(beneficiary_client, shop, email=user.email.upper())
     assert response.status_code == 302
     user.refresh_from_db()
     assert (user.first_name, user.last_name) == ("Inès", "Dupré")
 
 
-def test_an_e_mail_of_another_account_is_refused(shop):
+def test_an_e_mail_of_another_account_is_refused(shop, beneficiary, beneficiary_client):
     make_user(email="pris@exemple.fr")
-    profile = make_beneficiary(shop=shop)
-    client = Client()
-    client.force_login(profile.membership.user)
-    response = client.post(
-        url("account", shop),
-        {
-            "form": "account",
-            "first_name": "A",
-            "last_name": "B",
-            "email": "PRIS@exemple.fr",
-            "current_password": PASSWORD,
-        },
+    response = change_account(
+        beneficiary_client,
+        shop,
+        email="PRIS@exemple.fr",
+        password=PASSWORD,
+        first_name="A",
+        last_name="B",
     )
     assert response.status_code == 400
     assert "déjà celle d&#x27;un autre compte" in response.content.decode()
-    user = get_user_model().objects.get(pk=profile.membership.user_id)
+    user = get_user_model().objects.get(pk=beneficiary.pk)
     assert user.email != "pris@exemple.fr"
 
 
-def test_changing_the_password_keeps_the_session(shop):
-    profile = make_beneficiary(shop=shop)
-    client = Client()
-    client.force_login(profile.membership.user)
-    response = client.post(
-        url("account_password", shop),
-        {
-            "old_password": PASSWORD,
-            "new_password1": "un-nouveau-mot-de-passe-2026",
-            "new_password2": "un-nouveau-mot-de-passe-2026",
-        },
-    )
+def test_changing_the_password_keeps_the_session(shop, beneficiary, beneficiary_client):
+    new = "un-nouveau-mot-de-passe-2026"
+    response = change_password(beneficiary_client, shop, old=PASSWORD, new=new)
     assert response.status_code == 302
-    assert client.get(url("account", shop)).status_code == 200
-    assert Client().login(
-        username=profile.membership.user.username, password="un-nouveau-mot-de-passe-2026"
-    )
+    assert beneficiary_client.get(url("account", shop)).status_code == 200
+    assert Client().login(username=beneficiary.username, password=new)
 
 
-def test_a_wrong_old_password_is_refused(shop):
-    profile = make_beneficiary(shop=shop)
-    client = Client()
-    client.force_login(profile.membership.user)
-    response = client.post(
-        url("account_password", shop),
-        {
-            "old_password": "faux",
-            "new_password1": "x-Y-z-2026-abc",
-            "new_password2": "x-Y-z-2026-abc",
-        },
-    )
+def test_a_wrong_old_password_is_refused(shop, beneficiary, beneficiary_client):
+    response = change_password(beneficiary_client, shop, old="faux", new="x-Y-z-2026-abc")
     assert response.status_code == 400
-    assert Client().login(username=profile.membership.user.username, password=PASSWORD)
+    assert Client().login(username=beneficiary.username, password=PASSWORD)
 
 
 @pytest.mark.parametrize("shop_off", [[], [NotificationKind.PICKUP_REMINDER]])
