@@ -169,6 +169,7 @@ def order_check(
         product = products.get(pk)
         if pk in checked:
             _line_check(
+                pk,
                 product,
                 quantity,
                 member_available(available=available, own=own, product_id=pk),
@@ -210,16 +211,23 @@ def _member_order(
 
 
 def _line_check(
-    product: Product | None, quantity: Decimal, can_order: Decimal, *, just_sold: bool = False
+    pk: int,
+    product: Product | None,
+    quantity: Decimal,
+    can_order: Decimal,
+    *,
+    just_sold: bool = False,
 ) -> None:
+    """Refuse this line (``about`` its product) unless it may be ordered."""
     if product is None:
         raise Refusal(
             _("Un produit de votre panier n'est pas proposé à cette distribution."),
             code="not_offered",
+            about=pk,
         )
     error = quantity_error(quantity, product.unit)
     if error:
-        raise Refusal(f"{product.name} : {error}", code="bad_quantity")
+        raise Refusal(f"{product.name} : {error}", code="bad_quantity", about=pk)
     if quantity > can_order and just_sold:
         raise Refusal(
             _(
@@ -228,6 +236,7 @@ def _line_check(
             )
             % {"product": product.name, "available": quantity_text(max(ZERO, can_order))},
             code="sold_in_shop",
+            about=pk,
         )
     if quantity > can_order:
         raise Refusal(
@@ -238,6 +247,7 @@ def _line_check(
                 "quantity": quantity_text(quantity),
             },
             code="not_available",
+            about=pk,
         )
 
 

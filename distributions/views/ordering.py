@@ -184,8 +184,13 @@ def _cart_products(
 
 
 def _order_page_data(
-    request: ShopRequest, distribution: Distribution, query: str = ""
+    request: ShopRequest,
+    distribution: Distribution,
+    query: str = "",
+    errors: dict[int, str] | None = None,
 ) -> dict[str, Any]:
+    """``errors``: {product id: message} of the fields a refused change marks (the page
+    without JavaScript); the ordinary page passes none and formats no more than before."""
     profile = member_profile(request.membership)
     own = _own_order(request, distribution)
     if own is not None and not carts.cart_exists(request, distribution):
@@ -209,15 +214,27 @@ def _order_page_data(
         versions=shown,
         product_ids=found,
     )
-    html = offer.offer_html(
-        segments,
-        lambda pk, name: cells(
-            product_id=pk,
-            name=name,
-            available=can_order[pk],
-            in_cart=cart.get(pk),
-        ),
-    )
+    if errors:
+        html = offer.offer_html(
+            segments,
+            lambda pk, name: cells(
+                product_id=pk,
+                name=name,
+                available=can_order[pk],
+                in_cart=cart.get(pk),
+                error=errors.get(pk, ""),
+            ),
+        )
+    else:
+        html = offer.offer_html(
+            segments,
+            lambda pk, name: cells(
+                product_id=pk,
+                name=name,
+                available=can_order[pk],
+                in_cart=cart.get(pk),
+            ),
+        )
     in_cart = _cart_products(distribution, cart, {pk for pk, _updated in versions})
     return {
         "profile": profile,
@@ -389,25 +406,38 @@ def _cart_status(row: ChangedRow | None, cart: dict[int, Decimal], total: Decima
     }
 
 
-def _cart_save_typed(request: ShopRequest, distribution: Distribution) -> str | None:
+@dataclass
+class CartRefused:
+    """A cart change refused: its message, and the products whose field it concerns."""
+
+    message: str
+    product_ids: list[int]
+
+
+def _cart_save_typed(request: ShopRequest, distribution: Distribution) -> CartRefused | None:
     """Without JavaScript, Enter in a quantity sends the list's first button, which names no
     product: the quantities typed are those that differ from what the page showed (the cart's,
     or 1 for a product not in it; an emptied field is left alone), checked and saved together.
-    Returns the refusal, or None when saved."""
+    Returns the refusal, or None when saved. The refusal concerns the field it names (a
+    malformed quantity, a line the rules refuse, ``Refusal.about``); one that names none (the
+    budget, the member's access) concerns every quantity typed, refused together."""
     before = carts.cart_get(request, distribution)
     after = dict(before)
+    typed: list[int] = []
     for key in request.POST:
         product, value = key.removeprefix("quantity-"), request.POST.get(key, "")
         if product == key or not value.strip():
             continue
         form = CartLineForm({"product": product, "quantity": value})
         if not form.is_valid():
-            return form_errors_text(form)
+            named = [int(product)] if product.isdecimal() else []
+            return CartRefused(form_errors_text(form), named)
         pk, quantity = form.cleaned_data["product"], form.cleaned_data["quantity"]
         if quantity != before.get(pk, Decimal("1")):
             after = carts.cart_with(after, pk, quantity)
+            typed.append(pk)
     if after == before:
-        return _("Choisissez « Ajouter » ou « Modifier » sur la ligne du produit.")
+        return CartRefused(_("Choisissez « Ajouter » ou « Modifier » sur la ligne du produit."), [])
     try:
         order_check(
             membership=request.membership,
@@ -416,26 +446,50 @@ def _cart_save_typed(request: ShopRequest, distribution: Distribution) -> str | 
             before=before,
         )
     except Refusal as refused:
-        return refused.message
+        return CartRefused(refused.message, [refused.about] if refused.about is not None else typed)
     carts.cart_save(request, distribution, after)
     return None
 
 
+def _cart_refused_page(
+    request: ShopRequest, distribution: Distribution, error: str, product_ids: list[int]
+) -> HttpResponse:
+    """Without JavaScript, a refused change answers the ordering page itself, not a redirect
+    (RGAA 11.10): the message at the top as before, and each field it concerns marked invalid
+    and described by the message under it, showing what the cart keeps (nothing was saved)."""
+    messages.error(request, error)
+    errors = dict.fromkeys(product_ids, error)
+    return render(
+        request,
+        "distributions/order_distribution.html",
+        {**_order_page_data(request, distribution, errors=errors), "cart_refused": True},
+        status=400,
+    )
+
+
 @beneficiary_view
-@require_POST
 def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
     """Set one product's quantity in the cart (0 removes it).
 
     The change is checked by the confirmation's own rules (``order_check``): what it would
-    refuse is refused now, with its message, and the cart keeps what it had.
+    refuse is refused now, with its message, and the cart keeps what it had. Without
+    JavaScript a refusal answers the ordering page (``_cart_refused_page``), whose address is
+    then this one: a GET here (a language change, a reload) goes back to the page.
     """
     distribution = access_object(request.shop, Distribution, pk=pk)
+    if request.method != "POST":
+        return redirect("distributions:order_distribution", shop_slug=request.shop.slug, pk=pk)
     form = CartLineForm(_cart_line_data(request))
     error = None
     changed = None
     checked = None
-    if not request.POST.get("product"):
-        error = _cart_save_typed(request, distribution)
+    posted = request.POST.get("product", "")
+    # Without JavaScript, the fields a refusal marks: the row's own, or those it names.
+    marked = [int(posted)] if posted.isdecimal() else []
+    if not posted:
+        typed = _cart_save_typed(request, distribution)
+        if typed is not None:
+            error, marked = typed.message, typed.product_ids
     elif not form.is_valid():
         error = form_errors_text(form)
     else:
@@ -479,7 +533,9 @@ def cart_update(request: ShopRequest, pk: int) -> HttpResponse:
                 "swap_summary": True,
             },
         )
-    if error:
+    if error and distribution.state == DistributionState.OPEN:
+        return _cart_refused_page(request, distribution, error, marked)
+    if error:  # no longer open: the ordering page sends back to the list, saying so
         messages.error(request, error)
     return redirect("distributions:order_distribution", shop_slug=request.shop.slug, pk=pk)
 

@@ -48,7 +48,9 @@ def test_every_beneficiary_page_is_guarded(check_tenancy, shop, distribution, ri
     check_tenancy(url("my_orders", shop), role=b)
     check_tenancy(url("my_order_cancel", shop, pk=order.pk), role=b)
     post = {"role": b, "method": "post"}
-    check_tenancy(url("cart", shop, pk=distribution.pk), data={"product": rice.pk}, **post)
+    check_tenancy(
+        url("cart", shop, pk=distribution.pk), data={"product": rice.pk, "quantity": "1"}, **post
+    )
     check_tenancy(url("confirm", shop, pk=distribution.pk), **post)
     check_tenancy(url("my_order_change", shop, pk=order.pk), **post)
 
@@ -191,7 +193,9 @@ def test_a_cart_with_bad_input_explains_in_french(beneficiary_client, shop, dist
     response = beneficiary_client.post(
         url("cart", shop, pk=distribution.pk), {"product": rice.pk, "quantity": "beaucoup"}
     )
-    assert response.status_code == 302
+    # Without JavaScript: the ordering page again, the field marked (test_order_refused_without_js).
+    assert response.status_code == 400
+    assert "Indiquez une quantité en chiffres" in response.content.decode()
 
 
 def test_a_refused_confirmation_keeps_the_cart_and_says_why(
