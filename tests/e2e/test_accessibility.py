@@ -180,10 +180,10 @@ def grocery(escarcelle) -> dict:
     }
 
 
-def form_with_errors(path: str, submit: str) -> Callable[[Page], None]:
+def form_with_errors(path: str, submit: str) -> Callable[[Page, dict], None]:
     """A form sent empty (its required fields cleared), so it comes back with its errors."""
 
-    def act(page: Page) -> None:
+    def act(page: Page, data: dict) -> None:
         page.goto(path)
         form = page.get_by_role("button", name=submit).locator("xpath=ancestor::form")
         form.evaluate(
@@ -197,6 +197,15 @@ def form_with_errors(path: str, submit: str) -> Callable[[Page], None]:
     return act
 
 
+def visit(path: str) -> Callable[[Page, dict], None]:
+    """Go to ``path``, whose fields name the grocery's objects (``{closed.pk}``)."""
+
+    def act(page: Page, data: dict) -> None:
+        page.goto(path.format(**data))
+
+    return act
+
+
 def refused_quantity(page: Page, data: dict) -> None:
     page.goto(f"/port/commander/{data['open'].pk}/")
     page.get_by_label("Quantité de Riz", exact=True).fill("9")
@@ -204,47 +213,25 @@ def refused_quantity(page: Page, data: dict) -> None:
     expect(page.locator("#cart-alert")).not_to_be_empty()
 
 
+SAVE = "Enregistrer"  # the forms' submit button
+
 # The states no link reaches: (name, role, how to get there).
 STATES: list[tuple[str, str, Callable[[Page, dict], None]]] = [
-    (
-        "product form with errors",
-        "manager",
-        lambda p, d: form_with_errors("/port/produits/nouveau/", "Enregistrer")(p),
-    ),
+    ("product form with errors", "manager", form_with_errors("/port/produits/nouveau/", SAVE)),
     (
         "distribution form with errors",
         "manager",
-        lambda p, d: form_with_errors("/port/distributions/nouvelle/", "Enregistrer")(p),
+        form_with_errors("/port/distributions/nouvelle/", SAVE),
     ),
     # Awa has ordered: the ordering page is reached by a button (a form), not by a link.
-    ("ordering page", "beneficiary", lambda p, d: p.goto(f"/port/commander/{d['open'].pk}/")),
+    ("ordering page", "beneficiary", visit("/port/commander/{open.pk}/")),
     ("refused quantity", "beneficiary", refused_quantity),
     # Pages the walk reaches only for one distribution among several (it audits one per route).
-    (
-        "validating",
-        "manager",
-        lambda p, d: p.goto(f"/port/distributions/{d['closed'].pk}/valider/"),
-    ),
-    (
-        "a closed distribution",
-        "manager",
-        lambda p, d: p.goto(f"/port/distributions/{d['closed'].pk}/"),
-    ),
-    (
-        "a distribution's report",
-        "manager",
-        lambda p, d: p.goto(f"/port/rapports/distributions/{d['validated'].pk}/"),
-    ),
-    (
-        "a household's statement",
-        "manager",
-        lambda p, d: p.goto(f"/port/rapports/beneficiaires/{d['awa'].pk}/"),
-    ),
-    (
-        "cancelling an order",
-        "beneficiary",
-        lambda p, d: p.goto(f"/port/mes-commandes/{d['awa_order'].pk}/annuler/"),
-    ),
+    ("validating", "manager", visit("/port/distributions/{closed.pk}/valider/")),
+    ("a closed distribution", "manager", visit("/port/distributions/{closed.pk}/")),
+    ("a distribution's report", "manager", visit("/port/rapports/distributions/{validated.pk}/")),
+    ("a household's statement", "manager", visit("/port/rapports/beneficiaires/{awa.pk}/")),
+    ("cancelling an order", "beneficiary", visit("/port/mes-commandes/{awa_order.pk}/annuler/")),
 ]
 
 
@@ -267,31 +254,31 @@ def test_every_page_of_both_roles_passes_axe_at_desktop_and_phone_widths(
     page.goto("/compte/mot-de-passe/oublie/")
     problems += audit(page, "password reset")
 
-    for role, email in [("manager", "gestion@port.example"), ("beneficiary", "awa@port.example")]:
+    # Each role walks from its home (the operators, staff, from the fleet) and must reach a
+    # known page of its own.
+    make_staff(email="ops@epiclic.example")
+    walks = [
+        ("manager", "gestion@port.example", "/port/", "/port/stocks/"),
+        ("beneficiary", "awa@port.example", "/port/", "/port/mes-commandes/"),
+        ("staff", "ops@epiclic.example", "/operateur/", "/operateur/epiceries/port/"),
+    ]
+    for role, email, home, reached in walks:
         page.context.clear_cookies()
         sign_in(page, email, PASSWORD)
         page.wait_for_load_state()
         routes: set[str] = set()
-        problems += walk(page, "/port/", titles, routes)
-        assert {"manager": "/port/stocks/", "beneficiary": "/port/mes-commandes/"}[role] in routes
+        problems += walk(page, home, titles, routes)
+        assert reached in routes, routes
         for name, state_role, act in STATES:
             if state_role == role:
                 act(page, data)
                 problems += audit(page, name)
                 if "with errors" in name and not page.title().startswith("Erreur :"):
                     problems.append(f"{name}: title without 'Erreur :': {page.title()!r}")
-    # The operators' pages (staff), from the fleet.
-    page.context.clear_cookies()
-    make_staff(email="ops@epiclic.example")
-    sign_in(page, "ops@epiclic.example", PASSWORD)
-    page.wait_for_load_state()
-    routes = set()
-    problems += walk(page, "/operateur/", titles, routes)
-    assert "/operateur/epiceries/port/" in routes, routes
     assert not problems, "\n".join(problems)
 
 
-def ordering_page(escarcelle=None) -> tuple[str, int]:
+def ordering_page() -> tuple[str, int]:
     """A beneficiary, Awa, signed in nowhere yet, and an open distribution of three products."""
     shop = make_shop(name="Épicerie du Port", slug="port")
     lentils = make_product(shop=shop, name="Lentilles vertes", price="2.40", stock="5")
@@ -307,6 +294,13 @@ def ordering_page(escarcelle=None) -> tuple[str, int]:
     return f"/port/commander/{distribution.pk}/", lentils.pk
 
 
+def awa_opens(page: Page, path: str) -> None:
+    """Awa signs in (she lands on her grocery's distributions) and opens ``path``."""
+    sign_in(page, "awa@port.example", PASSWORD)
+    page.wait_for_url("**/port/commander/")
+    page.goto(path)
+
+
 def tab_until(page: Page, is_there: str, limit: int) -> int:
     """Tab presses until ``is_there`` (a JS expression on ``el``, the focused element) holds."""
     for presses in range(1, limit + 1):
@@ -319,9 +313,7 @@ def tab_until(page: Page, is_there: str, limit: int) -> int:
 @pytest.mark.slow
 def test_a_beneficiary_orders_with_the_keyboard_only(page):
     path, lentils = ordering_page()
-    sign_in(page, "awa@port.example", PASSWORD)
-    page.wait_for_url("**/port/commander/")
-    page.goto(path)
+    awa_opens(page, path)
     status = page.locator("#cart-status")
 
     # Find the product with the search, add it: Tab, typing and Enter only.
@@ -356,9 +348,7 @@ def test_a_beneficiary_orders_with_the_keyboard_only(page):
 
 def test_the_status_region_stays_and_announces_each_cart_change(page):
     path, lentils = ordering_page()
-    sign_in(page, "awa@port.example", PASSWORD)
-    page.wait_for_url("**/port/commander/")
-    page.goto(path)
+    awa_opens(page, path)
     # A mark on the node itself: a region replaced by htmx would lose it (and go unheard).
     page.evaluate("document.getElementById('cart-status').epiclicMark = 'same node'")
     status = page.locator("#cart-status")
@@ -417,9 +407,7 @@ def test_the_focus_ring_is_wide_and_contrasted_and_dark_mode_passes_axe(page, sc
     shop = Shop.objects.get(slug="port")
     make_membership(shop=shop, user=make_user(email="gestion@port.example"))
     page.emulate_media(color_scheme=scheme)
-    sign_in(page, "awa@port.example", PASSWORD)
-    page.wait_for_url("**/port/commander/")
-    page.goto(path)
+    awa_opens(page, path)
     page.get_by_role("button", name="Ajouter Lentilles vertes", exact=True).click()
     expect(page.locator("#cart-status")).not_to_be_empty()
     page.reload()
