@@ -3,12 +3,12 @@
 Starts the real web server on loopback — gunicorn as `make run` starts it
 (epiclic/gunicorn.conf.py: 3 workers × 4 threads on 2 cores, connections kept 60 s) — and the
 task worker of the Procfile (it sends the order e-mails), on a fresh SQLite database with
-huey's SQLite queue, then on a fresh PostgreSQL database with Redis (queue and cache) (RUSH_DATABASES=sqlite or pg: one
-of them), each seeded by ``bench.rush_scene`` (87 products, one scarce product of 20 units,
-200 beneficiaries). A bounded load generator (HTTP/1.1 by hand on asyncio streams, see
-``Person``: 200 simulated people, each request timing out after 60 s, the whole run after
-RUN_LIMIT_S) has every person start together. First the sign-in storm: everyone signs in at
-once (login_storm_200_{sqlite,pg}_s: until the last one is done).
+huey's SQLite queue, then on a fresh PostgreSQL database with Redis for the queue and the cache
+(RUSH_DATABASES=sqlite or pg: one of them), each seeded by ``bench.rush_scene`` (87 products,
+one scarce product of 20 units, 200 beneficiaries). A bounded load generator (HTTP/1.1 by hand
+on asyncio streams, see ``Person``: 200 simulated people, each request timing out after 60 s,
+the whole run after RUN_LIMIT_S) has every person start together. First the sign-in storm:
+everyone signs in at once (login_storm_200_{sqlite,pg}_s: until the last one is done).
 Then the rush proper, everyone signed in (as with "Rester connecté") starting together: open
 the ordering page, put the scarce product and two others in the cart, confirm.
 
