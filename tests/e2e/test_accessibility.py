@@ -213,6 +213,23 @@ def refused_quantity(page: Page, data: dict) -> None:
     expect(page.locator("#cart-alert")).not_to_be_empty()
 
 
+def refused_quantity_without_javascript(page: Page, data: dict) -> None:
+    """The same refusal as a browser without JavaScript sends it (the row's button, no
+    HX-Request): the ordering page comes back, the row's field marked."""
+    page.goto(f"/port/commander/{data['open'].pk}/")
+    rice = data["rice"].pk
+    with page.expect_navigation():
+        # form.submit() fires no submit event: htmx lets the browser post the form itself.
+        page.locator("#order-products").evaluate(
+            "(form, pk) => { form.elements['quantity-' + pk].value = '9';"
+            " const row = document.createElement('input');"
+            " row.type = 'hidden'; row.name = 'product'; row.value = pk;"
+            " form.append(row); form.submit(); }",
+            rice,
+        )
+    expect(page.locator(f"#quantity-{rice}")).to_have_attribute("aria-invalid", "true")
+
+
 SAVE = "Enregistrer"  # the forms' submit button
 
 # The states no link reaches: (name, role, how to get there).
@@ -226,6 +243,12 @@ STATES: list[tuple[str, str, Callable[[Page, dict], None]]] = [
     # Awa has ordered: the ordering page is reached by a button (a form), not by a link.
     ("ordering page", "beneficiary", visit("/port/commander/{open.pk}/")),
     ("refused quantity", "beneficiary", refused_quantity),
+    # "with errors": its title must start with "Erreur :" too.
+    (
+        "ordering page with errors, without JavaScript",
+        "beneficiary",
+        refused_quantity_without_javascript,
+    ),
     # Pages the walk reaches only for one distribution among several (it audits one per route).
     ("validating", "manager", visit("/port/distributions/{closed.pk}/valider/")),
     ("a closed distribution", "manager", visit("/port/distributions/{closed.pk}/")),
