@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from distributions.views import account, documents, manage, ordering, slots
+from distributions.views import account, cart, documents, manage, my_orders, ordering, slots
 
 app_name = "distributions"
 urlpatterns = [
@@ -42,12 +42,12 @@ urlpatterns = [
     path("distributions/<int:pk>/lignes.<slug:fmt>", documents.lines_export, name="lines_export"),
     path("commander/", ordering.order, name="order"),
     path("commander/<int:pk>/", ordering.order_distribution, name="order_distribution"),
-    path("commander/<int:pk>/panier/", ordering.cart_update, name="cart"),
+    path("commander/<int:pk>/panier/", cart.cart_update, name="cart"),
     path("commander/<int:pk>/disponible/", ordering.availability, name="availability"),
     path("commander/<int:pk>/confirmer/", ordering.confirm, name="confirm"),
-    path("mes-commandes/", ordering.my_orders, name="my_orders"),
+    path("mes-commandes/", my_orders.my_orders, name="my_orders"),
     path("compte/", account.account, name="account"),
     path("compte/mot-de-passe/", account.password_change, name="account_password"),
-    path("mes-commandes/<int:pk>/modifier/", ordering.my_order_change, name="my_order_change"),
-    path("mes-commandes/<int:pk>/annuler/", ordering.my_order_cancel, name="my_order_cancel"),
+    path("mes-commandes/<int:pk>/modifier/", my_orders.my_order_change, name="my_order_change"),
+    path("mes-commandes/<int:pk>/annuler/", my_orders.my_order_cancel, name="my_order_cancel"),
 ]
