@@ -212,27 +212,17 @@ def order_page_data(
         versions=shown,
         product_ids=found,
     )
-    if errors:
-        html = offer.offer_html(
-            segments,
-            lambda pk, name: cells(
-                product_id=pk,
-                name=name,
-                available=can_order[pk],
-                in_cart=cart.get(pk),
-                error=errors.get(pk, ""),
-            ),
-        )
-    else:
-        html = offer.offer_html(
-            segments,
-            lambda pk, name: cells(
-                product_id=pk,
-                name=name,
-                available=can_order[pk],
-                in_cart=cart.get(pk),
-            ),
-        )
+    marked = errors or {}
+    html = offer.offer_html(
+        segments,
+        lambda pk, name: cells(
+            product_id=pk,
+            name=name,
+            available=can_order[pk],
+            in_cart=cart.get(pk),
+            error=marked.get(pk, ""),
+        ),
+    )
     in_cart = _cart_products(distribution, cart, {pk for pk, _updated in versions})
     return {
         "profile": profile,

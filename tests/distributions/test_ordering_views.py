@@ -270,19 +270,27 @@ def test_the_ordering_page_runs_a_fixed_number_of_queries(
     assert again.status_code == 200
 
 
-@pytest.mark.parametrize("count", [1, 20])
-def test_a_cart_change_runs_a_fixed_number_of_queries(
-    beneficiary_client, shop, beneficiary, count, django_assert_num_queries
-):
+def _with_a_cart_of(client, shop, count: int):
+    """A distribution offering ``count`` products, each put in the member's cart."""
     products = [make_product(shop=shop) for _n in range(count)]
     distribution = make_distribution(
         shop=shop, catalogues=[make_catalogue(shop=shop, products=products)]
     )
-    cart = url("cart", shop, pk=distribution.pk)
     for product in products:
-        beneficiary_client.post(
-            cart, {"product": product.pk, "quantity": "1"}, HTTP_HX_REQUEST="true"
+        client.post(
+            url("cart", shop, pk=distribution.pk),
+            {"product": product.pk, "quantity": "1"},
+            HTTP_HX_REQUEST="true",
         )
+    return distribution, products
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_a_cart_change_runs_a_fixed_number_of_queries(
+    beneficiary_client, shop, beneficiary, count, django_assert_num_queries
+):
+    distribution, products = _with_a_cart_of(beneficiary_client, shop, count)
+    cart = url("cart", shop, pk=distribution.pk)
     # Session and member with profile (3), the distribution, the check's member order, products
     # and figures (4), the pick-up slots; the row and the cart shown reuse what the check read.
     with django_assert_num_queries(9):
@@ -296,15 +304,7 @@ def test_a_cart_change_runs_a_fixed_number_of_queries(
 def test_confirming_runs_a_fixed_number_of_queries(
     beneficiary_client, shop, beneficiary, count, django_assert_num_queries
 ):
-    products = [make_product(shop=shop) for _n in range(count)]
-    distribution = make_distribution(
-        shop=shop, catalogues=[make_catalogue(shop=shop, products=products)]
-    )
-    cart = url("cart", shop, pk=distribution.pk)
-    for product in products:
-        beneficiary_client.post(
-            cart, {"product": product.pk, "quantity": "1"}, HTTP_HX_REQUEST="true"
-        )
+    distribution, _products = _with_a_cart_of(beneficiary_client, shop, count)
     # Session and member with profile (3), the distribution (its shop is the request's), the
     # products read live (none here: 1); in the transaction (1): the member, the distribution,
     # the profile, the order, the products locked then read, their figures (2), the slots, the
