@@ -31,9 +31,10 @@ def run() -> dict[str, float | int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.fixtures_escarcelle import SimServer, _free_port
+    from tests.fixtures_escarcelle import SimServer
+    from tests.servers import free_port
 
-    server = SimServer(db_path=WORK / "sim.sqlite3", port=_free_port())
+    server = SimServer(db_path=WORK / "sim.sqlite3", port=free_port())
     server.start()
     try:
         account = server.create_account("Épicerie du banc d'essai")

@@ -127,9 +127,10 @@ def run() -> dict[str, float | int]:
     _setup_django()
     from django.conf import settings
 
-    from tests.fixtures_escarcelle import SimServer, _free_port
+    from tests.fixtures_escarcelle import SimServer
+    from tests.servers import free_port
 
-    server = SimServer(db_path=WORK / "sim.sqlite3", port=_free_port())
+    server = SimServer(db_path=WORK / "sim.sqlite3", port=free_port())
     server.start()
     try:
         account = server.create_account("Épicerie du banc d'essai (ventes)")

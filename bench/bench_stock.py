@@ -131,11 +131,12 @@ def single() -> dict[str, float]:
     from escarcelle.stock.services import stock_sync_shop
     from escarcelle_sim.db import Database, internal_id
     from shops.models import Shop
-    from tests.fixtures_escarcelle import SimServer, _free_port
+    from tests.fixtures_escarcelle import SimServer
+    from tests.servers import free_port
 
     directory = WORK / "single"
     sim_db = directory / "sim.sqlite3"
-    server = SimServer(db_path=sim_db, port=_free_port())
+    server = SimServer(db_path=sim_db, port=free_port())
     server.start()
     try:
         account = server.create_account("Épicerie du banc d'essai (stocks)")
@@ -336,7 +337,8 @@ def fleet() -> dict[str, float | int]:
 
     from escarcelle.stock.models import StockLevel, StockSyncRun, StockSyncState
     from escarcelle_sim.db import Database
-    from tests.fixtures_escarcelle import SimServer, _free_port
+    from tests.fixtures_escarcelle import SimServer
+    from tests.servers import free_port
 
     HUEY.flush()
     directory = WORK / "fleet"
@@ -352,7 +354,7 @@ def fleet() -> dict[str, float | int]:
     log(f"epiclic: shops, connections, products in {time.perf_counter() - started:.1f} s")
     account_of = {shop: account for shop, (account, _k, _f) in zip(shop_ids, accounts, strict=True)}
 
-    server = SimServer(db_path=sim_db, port=_free_port())
+    server = SimServer(db_path=sim_db, port=free_port())
     server.start()
     # The consumers read the base URL from the environment.
     os.environ["ESCARCELLE_BASE_URL"] = settings.ESCARCELLE_BASE_URL = server.base_url
