@@ -179,11 +179,11 @@ def run() -> dict[str, float | int]:
     timed(page, year)  # warm-up: templates, translations
     queries: list[str] = []
 
-    def count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def,unused-ignore]
         queries.append(sql)
         return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(count):
+    with connection.execute_wrapper(record):
         _elapsed, content = timed(page, year)
     assert b"<svg" in content
     cpu.clear()

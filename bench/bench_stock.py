@@ -143,6 +143,7 @@ def single() -> dict[str, float]:
         account.seed(products=10_000, beneficiaries=0, seed=11)
         _backdate_catalogue(sim_db)
         account_pk = internal_id("account", account.account_id)
+        assert account_pk is not None
         remote = _sim_products(sim_db, account_pk)
         settings.ESCARCELLE_BASE_URL = server.base_url
         shop = Shop.objects.create(name="Banc d'essai (stocks)", slug="banc-stocks")
@@ -163,6 +164,7 @@ def single() -> dict[str, float]:
         started = time.perf_counter()
         run = stock_sync_shop(shop=shop)
         full_s = time.perf_counter() - started
+        assert run is not None
         assert run.result == "ok" and run.kind == "full", run.error_message
         assert run.products_changed == StockLevel.objects.filter(shop=shop).count() == 10_000
 
@@ -174,12 +176,14 @@ def single() -> dict[str, float]:
             started = time.perf_counter()
             run = stock_sync_shop(shop=shop)
             incremental.append(time.perf_counter() - started)
+            assert run is not None
             assert run.result == "ok" and run.kind == "incremental", run.error_message
             assert run.products_changed == 100, run.products_changed
         _in_shop_sales(db, {account_pk: rng.sample(remote, 100)})
         started = time.perf_counter()
         run = stock_sync_shop(shop=shop, force_full=True)
         daily_full_s = time.perf_counter() - started
+        assert run is not None
         assert run.result == "ok" and run.products_changed == 100, run.products_changed
         levels = dict(StockLevel.objects.values_list("product__escarcelle_id", "quantity"))
         assert levels == account.stock(), "levels differ from the emulator"
